@@ -1,0 +1,182 @@
+"""The ``buyplan`` command line.
+
+Exit codes (stable; scripts and schedulers may rely on them):
+  0  success (inputs valid; plan published once planning lands)
+  1  unexpected internal error (a bug: please report it with the log)
+  2  invalid input: the data-contract report names every failing row and the fix
+  3  invalid configuration or command line
+  4  no plan: the solver found no plan at all
+  5  storage or publish failure: inputs unreadable, or nothing was marked as the latest plan
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from planning.config import RunConfig, load_config
+from planning.errors import ConfigError, InputContractError, NoPlanError, PublishError, StorageError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INVALID_INPUT = 2
+EXIT_BAD_CONFIG = 3
+EXIT_NO_PLAN = 4
+EXIT_PUBLISH_FAILED = 5
+
+DEFAULT_M5_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "m5_subset"
+
+log = logging.getLogger("buyplan")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-30") from None
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    config = load_config(args.config)
+    updates: dict[str, object] = {}
+    if getattr(args, "as_of", None):
+        updates["as_of"] = args.as_of
+    return config.model_copy(update=updates) if updates else config
+
+
+def _open(uri: str, config: RunConfig):  # type: ignore[no-untyped-def]
+    from planning.storage import open_storage
+
+    return open_storage(uri, endpoint_url=config.storage.endpoint_url, region=config.storage.region)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate input tables against their contracts."""
+    from planning.pipeline import check_inputs
+
+    config = _config(args)
+    inputs = _open(args.inputs or config.storage.inputs, config)
+    checked = check_inputs(inputs, config)
+    print(checked.report.summary_line())
+    for warning in checked.report.warnings:
+        print("  " + warning.describe())
+    print(f"Report: {checked.report_uri}")
+    return EXIT_OK
+
+
+def cmd_generate_demo(args: argparse.Namespace) -> int:
+    """Write the demo brand's input tables into a folder."""
+    from planning.demo_data import generate_demo_tables, write_demo_tables
+
+    tables = generate_demo_tables(seed=args.seed, as_of=args.as_of, n_skus=args.skus)
+    write_demo_tables(tables, Path(args.out), fmt=args.format)
+    print(f"Wrote {len(tables)} demo tables ({sum(len(t) for t in tables.values()):,} rows) to {args.out}")
+    return EXIT_OK
+
+
+def cmd_load_m5(args: argparse.Namespace) -> int:
+    """Turn the M5 subset into canonical tables (supply side synthetic)."""
+    from planning.demo_data import write_demo_tables
+    from planning.m5 import load_m5_tables
+
+    tables = load_m5_tables(Path(args.dataset), as_of=args.as_of, seed=args.seed)
+    write_demo_tables(tables, Path(args.out), fmt=args.format)
+    print(f"Wrote {len(tables)} M5 tables ({sum(len(t) for t in tables.values()):,} rows) to {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate the demo data set into a local folder and run the weekly job on it."""
+    from planning.demo_data import generate_demo_tables, write_demo_tables
+    from planning.pipeline import check_inputs
+    from planning.storage import LocalStorage
+
+    config = _config(args)
+    inputs = Path(args.dir) / "inputs"
+    print(f"[1/2] Generating the demo brand's data (seed {args.seed}) into {inputs} ...", flush=True)
+    as_of = {"as_of": args.as_of} if args.as_of else {}
+    tables = generate_demo_tables(seed=args.seed, n_skus=args.skus, **as_of)
+    write_demo_tables(tables, inputs, fmt="csv")
+    print(f"      {len(tables)} tables, {sum(len(t) for t in tables.values()):,} rows", flush=True)
+    print("[2/2] Validating the inputs against their data contracts ...", flush=True)
+    checked = check_inputs(LocalStorage(inputs), config)
+    print(f"      {checked.report.summary_line()}")
+    print(f"      Report: {checked.report_uri}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="buyplan",
+        description="Weekly buy-plan optimizer: validates a brand's inventory data and plans purchases.",
+        epilog="Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 bad configuration, 4 no plan, "
+        "5 storage or publish failure.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="YAML run configuration (default: built-in defaults)")
+        p.add_argument("--as-of", type=_date, help="plan start date, a Monday (default: inventory snapshot date)")
+
+    demo = sub.add_parser("demo", help="generate the demo data set locally and run the weekly job on it")
+    common(demo)
+    demo.add_argument("--dir", default="demo_run", help="working folder (inputs/ and outputs/ inside)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the demo brand")
+    demo.add_argument("--skus", type=int, default=300, help="number of SKUs in the demo catalogue")
+    demo.set_defaults(func=cmd_demo)
+
+    validate = sub.add_parser("validate", help="check input tables against their data contracts")
+    common(validate)
+    validate.add_argument("--inputs", help="folder or s3://bucket/prefix with the input tables (default: config)")
+    validate.set_defaults(func=cmd_validate)
+
+    gen = sub.add_parser("generate-demo", help="write the demo brand's input tables to a folder")
+    gen.add_argument("--out", required=True, help="folder to write into")
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--skus", type=int, default=300)
+    gen.add_argument("--as-of", type=_date, default=date(2026, 11, 30), help="as-of Monday of the data set")
+    gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    gen.set_defaults(func=cmd_generate_demo)
+
+    m5 = sub.add_parser("load-m5", help="turn the M5 subset into canonical tables (synthetic supply side)")
+    m5.add_argument("--out", required=True, help="folder to write into")
+    m5.add_argument("--dataset", default=str(DEFAULT_M5_DIR), help="folder of the M5 subset")
+    m5.add_argument("--as-of", type=_date, default=None, help="as-of Monday (default: after the history)")
+    m5.add_argument("--seed", type=int, default=11)
+    m5.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    m5.set_defaults(func=cmd_load_m5)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        code: int = args.func(args)
+        return code
+    except InputContractError as error:
+        print(f"INVALID INPUT: {error}", file=sys.stderr)
+        for failure in error.report.errors:
+            print("  " + failure.describe(), file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    except ConfigError as error:
+        print(f"CONFIGURATION ERROR: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    except NoPlanError as error:
+        print(f"NO PLAN: {error}", file=sys.stderr)
+        return EXIT_NO_PLAN
+    except (PublishError, StorageError) as error:
+        print(f"STORAGE OR PUBLISH FAILURE: {error}", file=sys.stderr)
+        return EXIT_PUBLISH_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Typed run configuration, loaded from YAML in ``configs/``.
+
+Every model forbids unknown keys, so a typo such as ``time_limt_s`` is an error that names
+the key instead of a setting silently ignored. Secrets never live here: S3 credentials come
+from the standard AWS chain (environment, profile, instance role).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from planning.errors import ConfigError
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HorizonConfig(_Strict):
+    """Planning horizon: how far ahead and in what periods."""
+
+    weeks: int = Field(26, ge=1, le=104, description="Number of weekly periods planned.")
+    period: Literal["week"] = Field("week", description="Planning period; weekly is the only grain today.")
+    frozen_weeks: int = Field(
+        2, ge=0, description="Orders in the first weeks are firm: the ERP should release them now."
+    )
+
+
+class CostConfig(_Strict):
+    """Cost rates used where the input tables carry no SKU-specific value."""
+
+    currency: str = Field("USD", min_length=3, max_length=3, description="Reporting and budget currency.")
+    holding_rate_per_week: NonNegative = Field(
+        0.005, description="Holding cost per unit per week as a share of unit cost (0.005 ~ 26%/year)."
+    )
+    order_line_cost: NonNegative = Field(15.0, description="Fixed cost of one purchase-order line.")
+    lost_sale_margin_multiplier: NonNegative = Field(
+        1.0, description="Lost-sale penalty = multiplier x (selling price - unit cost), at least the floor."
+    )
+    lost_sale_penalty_floor: NonNegative = Field(1.0, description="Smallest lost-sale penalty per unit.")
+    backorders: bool = Field(False, description="Unmet demand is backordered instead of lost.")
+    safety_stock_shortfall_penalty: NonNegative = Field(
+        0.2, description="Penalty per unit-week below safety stock, as a share of unit cost."
+    )
+    budget_overrun_penalty: NonNegative = Field(
+        1000.0, description="Penalty per currency unit spent above budget; far above every other cost."
+    )
+    end_of_horizon_value_share: Fraction = Field(
+        0.5, description="Closing stock is credited at this share of unit cost so the plan does not run dry."
+    )
+    fx_rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="Units of the reporting currency per unit of each other currency, e.g. {EUR: 1.08}.",
+    )
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _positive_rates(cls, rates: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in rates.items() if v <= 0}
+        if bad:
+            raise ValueError(f"fx rates must be positive, got {bad}")
+        return rates
+
+
+class ServiceConfig(_Strict):
+    """Service defaults for SKUs that no row of ``service_targets`` covers."""
+
+    default_fill_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
+    fill_rate_shortfall_penalty: NonNegative = Field(
+        2.0, description="Penalty per unit of demand below the fill-rate target, as a share of unit cost."
+    )
+
+
+class SolverConfig(_Strict):
+    """HiGHS settings. The time limit is always set; a hard backstop sits on top of it."""
+
+    time_limit_s: Annotated[float, Field(gt=0.0)] = 120.0
+    backstop_s: Annotated[float, Field(gt=0.0)] = Field(
+        60.0, description="Extra seconds after the time limit before the solve is abandoned."
+    )
+    mip_rel_gap: Annotated[float, Field(ge=0.0, le=1.0)] = 0.005
+    threads: int = Field(1, ge=1)
+    random_seed: int = Field(0, ge=0)
+    mip_heuristic_effort: Fraction = 0.25
+
+
+class ValidationConfig(_Strict):
+    """Thresholds of the cross-table data rules."""
+
+    open_order_max_days_late: int = Field(
+        28, ge=0, description="Open orders expected more than this many days before as-of are an error."
+    )
+    report_folder: str = Field("_validation", description="Folder next to the inputs for the report.")
+
+
+class StorageConfig(_Strict):
+    """Where inputs are read and outputs written: a local path or ``s3://bucket/prefix``."""
+
+    inputs: str = "demo_run/inputs"
+    outputs: str = "demo_run/outputs"
+    endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, moto); empty = AWS. Credentials: AWS chain."
+    )
+    region: str | None = None
+
+
+class RunConfig(_Strict):
+    """Everything a run needs besides the input tables."""
+
+    as_of: date | None = Field(None, description="Monday the plan starts; default = the inventory snapshot date.")
+    horizon: HorizonConfig = Field(default_factory=HorizonConfig)
+    costs: CostConfig = Field(default_factory=CostConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+
+    def config_hash(self) -> str:
+        """Stable hash of the effective configuration, recorded with every run."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"  - unknown key '{where}': remove it or check its spelling (see configs/demo.yaml)")
+        else:
+            lines.append(f"  - '{where}': {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def parse_config(data: object, source: str = "configuration") -> RunConfig:
+    """Build a RunConfig from already-parsed YAML; errors name each bad key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, source)) from None
+
+
+def load_config(path: Path | str | None) -> RunConfig:
+    """Read a YAML config file; ``None`` gives the built-in defaults."""
+    if path is None:
+        return RunConfig()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,55 @@
+"""The weekly job's steps as plain functions, shared by the CLI and the Prefect flows.
+
+Each step takes storage handles and a ``RunConfig`` and returns values; none of them reads
+the environment. Today the job validates the inputs; planning steps are added here as they land.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from planning.config import RunConfig
+from planning.inputs import InputTable, load_input_tables
+from planning.storage import Storage
+from planning.validation import ValidationReport, require_valid, validate_inputs
+
+log = logging.getLogger(__name__)
+
+REPORT_JSON = "validation_report.json"
+REPORT_HTML = "validation_report.html"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedInputs:
+    """Input tables that passed their contracts, with the report that says so."""
+
+    tables: dict[str, InputTable]
+    report: ValidationReport
+    report_uri: str
+
+
+def write_validation_report(report: ValidationReport, inputs: Storage, folder: str) -> str:
+    """Write the report as JSON and HTML next to the inputs; returns the HTML page's URI."""
+    inputs.write_bytes(f"{folder}/{REPORT_JSON}", report.to_json().encode())
+    inputs.write_bytes(f"{folder}/{REPORT_HTML}", report.to_html().encode())
+    return inputs.uri_for(f"{folder}/{REPORT_HTML}")
+
+
+def check_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
+    """Load and validate the input tables; raise ``InputContractError`` if any rule fails.
+
+    The report is written next to the inputs whether or not they are valid, so a data owner
+    always finds the latest verdict where they put the files.
+    """
+    tables = load_input_tables(inputs)
+    report = validate_inputs(
+        tables,
+        inputs_uri=inputs.uri,
+        as_of=config.as_of,
+        open_order_max_days_late=config.validation.open_order_max_days_late,
+    )
+    report_uri = write_validation_report(report, inputs, config.validation.report_folder)
+    log.info("%s (%.1f s)", report.summary_line(), report.seconds)
+    require_valid(report, report_uri)
+    return CheckedInputs(tables=tables, report=report, report_uri=report_uri)
