@@ -55,6 +55,10 @@ class CostConfig(_Strict):
     budget_overrun_penalty: NonNegative = Field(
         1000.0, description="Penalty per currency unit spent above budget; far above every other cost."
     )
+    capacity_overrun_penalty: NonNegative = Field(
+        100.0, description="Penalty per unit (or litre) above a location's or supplier's capacity."
+    )
+    carry_budget_forward: bool = Field(False, description="Unused budget of a week rolls into the next weeks.")
     end_of_horizon_value_share: Fraction = Field(
         0.5, description="Closing stock is credited at this share of unit cost so the plan does not run dry."
     )

@@ -1,0 +1,655 @@
+"""Validated tables + forecast -> one frozen ``PlanningProblem``.
+
+Everything the model needs is computed here, once, as plain data: weekly buckets, the sparse
+index sets pre-joined from the tables (order slots, transfer slots, purchase-order groups,
+demand rows), starting stock, open-order arrivals, costs converted to the reporting currency,
+and the big-M values. Model rules only look values up; they never filter or compute.
+
+Weeks: week ``t`` runs from ``as_of + 7t`` (a Monday) for 7 days, ``t = 0 .. T-1``.
+Lead times are rounded up to whole weeks: an order placed in week ``t`` with lead time
+``L`` is sellable from week ``t + ceil(L)``. Orders whose arrival would fall after the horizon
+are not created, nor are orders in a week that overlaps a supplier closure or for a
+discontinued SKU.
+
+Big-M of an order slot (option ``o`` in week ``t``): the most that could ever be useful to
+receive then, i.e. the forecast demand at the option's ship-to location and every location
+reachable from it by lanes, from the arrival week to the end of the horizon, plus the safety
+stock target at the end; rounded up to whole order multiples and never below the MOQ. Orders
+larger than that only add holding cost, so the bound cuts no optimal plan off while keeping
+the LP relaxation tight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from statistics import NormalDist
+from typing import Any
+
+import pandas as pd
+
+from planning.config import RunConfig
+from planning.forecast import Forecast
+
+StockPoint = tuple[str, str]  # (sku, location)
+DemandKey = tuple[str, str, str, int]  # (sku, location, channel, week)
+OrderSlot = tuple[str, int]  # (option id, week)
+TransferSlot = tuple[str, str, str, int]  # (sku, from, to, week)
+PoSlot = tuple[str, str, int]  # (supplier, ship_to, week)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    sku: str
+    category: str
+    status: str
+    unit_cost: float
+    selling_price: float
+    unit_volume: float
+    holding_cost: float  # per unit per week, reporting currency
+    line_cost: float  # fixed cost per purchase-order line
+    lost_sale_penalty: float  # per unit of demand not served
+    service_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A sourcing option; quantities are ordered in whole packs of ``pack_size`` units."""
+
+    option_id: str
+    sku: str
+    supplier: str
+    ship_to: str
+    mode: str
+    unit_cost: float  # reporting currency
+    moq: float
+    pack_size: int
+    lead_weeks: int
+    lead_std_weeks: float
+    deposit_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Supplier:
+    supplier: str
+    currency: str
+    po_minimum_value: float  # reporting currency
+    po_fixed_cost: float  # reporting currency
+    weekly_capacity: float | None
+    deposit_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    origin: str
+    destination: str
+    lead_weeks: int
+    cost_per_unit: float
+    min_shipment: float
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A cash limit over a set of weeks, for all purchases or one category or supplier."""
+
+    budget_id: str
+    weeks: tuple[int, ...]
+    limit: float  # reporting currency
+    category: str = ""
+    supplier: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Penalties:
+    safety_stock_shortfall: dict[str, float]  # per sku, per unit-week below target
+    fill_rate_shortfall: dict[str, float]  # per sku, per unit of demand below target
+    budget_overrun: float  # per currency unit
+    capacity_overrun: float  # per unit (or litre) above a location or supplier capacity
+    end_of_horizon_value_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningProblem:
+    """Everything the buy-plan model needs, as plain immutable data."""
+
+    as_of: date
+    week_starts: tuple[date, ...]
+    currency: str
+    backorders: bool
+    items: Mapping[str, Item]
+    locations: Mapping[str, tuple[float | None, str]]  # location -> (capacity, unit)
+    stock_points: tuple[StockPoint, ...]
+    initial_stock: Mapping[StockPoint, float]
+    open_arrivals: Mapping[tuple[str, str, int], float]  # (sku, location, week) -> units
+    demand: Mapping[DemandKey, float]
+    safety_stock: Mapping[tuple[str, str, int], float]
+    fill_rate_target: Mapping[str, float]
+    options: Mapping[str, Option]
+    suppliers: Mapping[str, Supplier]
+    order_slots: tuple[OrderSlot, ...]
+    order_pack_bound: Mapping[OrderSlot, int]
+    locked_units: Mapping[OrderSlot, float]  # approved orders kept as given (units)
+    lanes: Mapping[tuple[str, str], Lane]
+    transfer_slots: tuple[TransferSlot, ...]
+    transfer_bound: Mapping[TransferSlot, float]
+    lane_week_bound: Mapping[tuple[str, str, int], float]
+    po_slots: tuple[PoSlot, ...]
+    budgets: tuple[Budget, ...]
+    carry_budget_forward: bool
+    penalties: Penalties
+    forecast_method: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def weeks(self) -> range:
+        return range(len(self.week_starts))
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        return tuple(sorted({sku for sku, _ in self.stock_points}))
+
+    def restrict(self, skus: set[str] | frozenset[str]) -> PlanningProblem:
+        """The same problem for a subset of SKUs (budgets and capacities left whole)."""
+        keep_options = {k: o for k, o in self.options.items() if o.sku in skus}
+        order_slots = tuple(s for s in self.order_slots if s[0] in keep_options)
+        transfer_slots = tuple(s for s in self.transfer_slots if s[0] in skus)
+        po_keys = {(keep_options[o].supplier, keep_options[o].ship_to, t) for o, t in order_slots}
+        return replace(
+            self,
+            items={k: v for k, v in self.items.items() if k in skus},
+            stock_points=tuple(p for p in self.stock_points if p[0] in skus),
+            initial_stock={k: v for k, v in self.initial_stock.items() if k[0] in skus},
+            open_arrivals={k: v for k, v in self.open_arrivals.items() if k[0] in skus},
+            demand={k: v for k, v in self.demand.items() if k[0] in skus},
+            safety_stock={k: v for k, v in self.safety_stock.items() if k[0] in skus},
+            fill_rate_target={k: v for k, v in self.fill_rate_target.items() if k in skus},
+            options=keep_options,
+            order_slots=order_slots,
+            order_pack_bound={s: self.order_pack_bound[s] for s in order_slots},
+            locked_units={s: v for s, v in self.locked_units.items() if s[0] in keep_options},
+            transfer_slots=transfer_slots,
+            transfer_bound={s: self.transfer_bound[s] for s in transfer_slots},
+            po_slots=tuple(p for p in self.po_slots if p in po_keys),
+        )
+
+
+def _rows(frame: pd.DataFrame) -> list[Any]:
+    """Rows as named tuples (typed loosely: the contract, not the type checker, fixes their columns)."""
+    return list(frame.itertuples(index=False))
+
+
+def week_of(as_of: date, day: date) -> int:
+    """Index of the week containing ``day`` (negative before the horizon)."""
+    return (day - as_of).days // 7
+
+
+def closed_weeks(closures: pd.DataFrame | None, as_of: date, horizon: int) -> dict[str, set[int]]:
+    """Weeks in which each supplier cannot take an order (any overlap with a closure)."""
+    closed: dict[str, set[int]] = defaultdict(set)
+    if closures is None:
+        return closed
+    for row in _rows(closures):
+        first = max(0, week_of(as_of, row.start_date.date()))
+        last = min(horizon - 1, week_of(as_of, row.end_date.date()))
+        closed[str(row.supplier)].update(range(first, last + 1))
+    return closed
+
+
+def reachable_locations(lanes: Mapping[tuple[str, str], Lane]) -> dict[str, set[str]]:
+    """For each location, itself and every location its stock can reach over lanes."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for origin, destination in lanes:
+        graph[origin].add(destination)
+    reach: dict[str, set[str]] = {}
+    for start in {*graph, *(d for ds in graph.values() for d in ds)}:
+        seen, frontier = {start}, [start]
+        while frontier:
+            node = frontier.pop()
+            for nxt in graph.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        reach[start] = seen
+    return reach
+
+
+def _fx(config: RunConfig, currency: str) -> float:
+    if currency == config.costs.currency:
+        return 1.0
+    rate = config.costs.fx_rates.get(currency)
+    if rate is None:
+        raise ValueError(
+            f"no exchange rate for {currency}: add costs.fx_rates.{currency} (units of "
+            f"{config.costs.currency} per {currency}) to the run configuration"
+        )
+    return rate
+
+
+def lead_weeks(lead_time: float) -> int:
+    """Whole weeks until sellable: a 1.2-week lead time is sellable in the second week."""
+    return max(0, math.ceil(lead_time - 1e-9))
+
+
+def demand_bound(
+    demand_by_point_week: Mapping[tuple[str, str, int], float],
+    safety_stock: Mapping[tuple[str, str, int], float],
+    sku: str,
+    locations: set[str],
+    first_week: int,
+    horizon: int,
+) -> float:
+    """Demand reachable at ``locations`` from ``first_week`` to the end, plus the final safety stock."""
+    total = 0.0
+    for loc in locations:
+        total += sum(demand_by_point_week.get((sku, loc, t), 0.0) for t in range(first_week, horizon))
+        total += safety_stock.get((sku, loc, horizon - 1), 0.0)
+    return total
+
+
+def packs_for(units: float, option: Option) -> int:
+    """Whole packs covering ``units``, and never fewer than the MOQ needs."""
+    units = max(units, option.moq)
+    return max(1, math.ceil(units / option.pack_size - 1e-9))
+
+
+def _as_date(value: object) -> date:
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def _weekly_budgets(frame: pd.DataFrame | None, as_of: date, horizon: int, fx: dict[str, float]) -> tuple[Budget, ...]:
+    if frame is None:
+        return ()
+    budgets = []
+    for index, row in enumerate(_rows(frame)):
+        start = _as_date(row.period_start)
+        if row.period == "week":
+            end = start + timedelta(days=6)
+        else:
+            next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+            end = next_month - timedelta(days=1)
+        first, last = max(0, week_of(as_of, start)), min(horizon - 1, week_of(as_of, end))
+        if first > last:
+            continue  # outside the horizon
+        # A month's limit applies to the weeks that start in it.
+        weeks = tuple(t for t in range(first, last + 1) if start <= as_of + timedelta(weeks=t) <= end) or (first,)
+        budgets.append(
+            Budget(
+                budget_id=f"B{index}:{start.isoformat()}:{row.category or 'all'}:{row.supplier or 'all'}",
+                weeks=weeks,
+                limit=float(row.cash_limit) * fx[str(row.currency)],
+                category=str(row.category or ""),
+                supplier=str(row.supplier or ""),
+            )
+        )
+    return tuple(budgets)
+
+
+def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: float) -> dict[str, float]:
+    """Each SKU's service target: the most specific of sku, service_class, category, all."""
+    by_scope: dict[tuple[str, str], float] = {}
+    if targets is not None:
+        for row in _rows(targets):
+            by_scope[(str(row.scope), str(row.scope_value or ""))] = float(row.target)
+    result = {}
+    for row in _rows(items):
+        result[str(row.sku)] = next(
+            (
+                by_scope[key]
+                for key in (
+                    ("sku", str(row.sku)),
+                    ("service_class", str(row.service_class or "")),
+                    ("category", str(row.category)),
+                    ("all", ""),
+                )
+                if key in by_scope
+            ),
+            default,
+        )
+    return result
+
+
+def _normal_quantile(p: float) -> float:
+    """Inverse standard normal CDF, clamped away from 0 and 1."""
+    return NormalDist().inv_cdf(min(max(p, 1e-6), 1 - 1e-6))
+
+
+def _items(frame: pd.DataFrame, config: RunConfig) -> dict[str, Item]:
+    costs = config.costs
+    items = {}
+    for row in _rows(frame):
+        unit_cost = float(row.unit_cost)
+        margin = max(0.0, float(row.selling_price) - unit_cost)
+        holding = row.holding_cost_per_unit_week
+        line = row.order_line_cost
+        items[str(row.sku)] = Item(
+            sku=str(row.sku),
+            category=str(row.category),
+            status=str(row.status),
+            unit_cost=unit_cost,
+            selling_price=float(row.selling_price),
+            unit_volume=float(row.unit_volume),
+            holding_cost=float(holding) if pd.notna(holding) else unit_cost * costs.holding_rate_per_week,
+            line_cost=float(line) if pd.notna(line) else costs.order_line_cost,
+            lost_sale_penalty=max(costs.lost_sale_penalty_floor, costs.lost_sale_margin_multiplier * margin),
+            service_class=str(row.service_class) if pd.notna(row.service_class) else "",
+        )
+    return items
+
+
+def _options(
+    frame: pd.DataFrame, items: pd.DataFrame, suppliers: Mapping[str, Supplier], fx: Mapping[str, float]
+) -> dict[str, Option]:
+    case_pack = dict(zip(items["sku"], items["case_pack"].astype(int), strict=True))
+    options = {}
+    for row in _rows(frame):
+        supplier = suppliers[str(row.supplier)]
+        # Orders are whole cases and whole order multiples at once: the pack is their lcm.
+        pack = math.lcm(int(row.order_multiple), int(case_pack.get(row.sku, 1)))
+        option_id = f"{row.sku}|{row.supplier}|{row.ship_to}|{row.mode}"
+        options[option_id] = Option(
+            option_id=option_id,
+            sku=str(row.sku),
+            supplier=str(row.supplier),
+            ship_to=str(row.ship_to),
+            mode=str(row.mode),
+            unit_cost=float(row.unit_cost) * fx[supplier.currency],
+            moq=float(row.moq),
+            pack_size=pack,
+            lead_weeks=lead_weeks(float(row.lead_time_weeks)),
+            lead_std_weeks=float(row.lead_time_std_weeks),
+            deposit_share=supplier.deposit_share,
+        )
+    return options
+
+
+def _suppliers(frame: pd.DataFrame, fx: Mapping[str, float]) -> dict[str, Supplier]:
+    return {
+        str(row.supplier): Supplier(
+            supplier=str(row.supplier),
+            currency=str(row.currency),
+            po_minimum_value=float(row.po_minimum_value) * fx[str(row.currency)],
+            po_fixed_cost=float(row.fixed_cost_per_po) * fx[str(row.currency)],
+            weekly_capacity=float(row.weekly_capacity_units) if pd.notna(row.weekly_capacity_units) else None,
+            deposit_share=float(row.deposit_share),
+        )
+        for row in _rows(frame)
+    }
+
+
+def _lanes(frame: pd.DataFrame | None) -> dict[tuple[str, str], Lane]:
+    if frame is None:
+        return {}
+    return {
+        (str(r.from_location), str(r.to_location)): Lane(
+            origin=str(r.from_location),
+            destination=str(r.to_location),
+            lead_weeks=lead_weeks(float(r.lead_time_weeks)),
+            cost_per_unit=float(r.cost_per_unit),
+            min_shipment=float(r.min_shipment),
+        )
+        for r in _rows(frame)
+    }
+
+
+def _currencies(tables: Mapping[str, pd.DataFrame], config: RunConfig) -> dict[str, float]:
+    used = set(tables["suppliers"]["currency"])
+    if (budgets := tables.get("budgets")) is not None:
+        used |= set(budgets["currency"])
+    return {currency: _fx(config, str(currency)) for currency in used}
+
+
+def _demand(
+    forecast: Forecast, horizon: int, items: Mapping[str, Item], as_of: date, launch: Mapping[str, date]
+) -> dict[DemandKey, float]:
+    frame = forecast.frame[(forecast.frame["week"] < horizon) & (forecast.frame["units"] > 0)]
+    demand: dict[DemandKey, float] = {}
+    for sku, loc, channel, week, units in frame[["sku", "location", "channel", "week", "units"]].itertuples(
+        index=False
+    ):
+        if sku not in items:
+            continue
+        if sku in launch and as_of + timedelta(weeks=int(week) + 1) <= launch[sku]:
+            continue  # nothing sells before launch
+        demand[(str(sku), str(loc), str(channel), int(week))] = float(units)
+    return demand
+
+
+def _safety_stock(
+    forecast: Forecast, targets: Mapping[str, float], min_lead: Mapping[StockPoint, int], horizon: int
+) -> dict[tuple[str, str, int], float]:
+    """Weekly safety-stock targets: z(target) x sigma_week x sqrt(lead time + 1 review week).
+
+    A placeholder until the forecasting issue brings error distributions over lead time; it
+    reads the target as a cycle service level, which errs on the side of more stock.
+    """
+    spread = forecast.frame.assign(var=forecast.frame["units_std"] ** 2)
+    sigma = (spread.groupby(["sku", "location", "week"], as_index=False)["var"].sum()).assign(
+        sd=lambda f: f["var"] ** 0.5
+    )
+    stock = {}
+    for sku, loc, week, sd in _rows(sigma[["sku", "location", "week", "sd"]]):
+        if week >= horizon or sd <= 0 or sku not in targets:
+            continue
+        lead = min_lead.get((sku, loc), 0)
+        stock[(str(sku), str(loc), int(week))] = _normal_quantile(targets[sku]) * float(sd) * math.sqrt(lead + 1)
+    return stock
+
+
+def _order_slots(
+    options: Mapping[str, Option],
+    items: Mapping[str, Item],
+    closed: Mapping[str, set[int]],
+    horizon: int,
+) -> tuple[OrderSlot, ...]:
+    return tuple(
+        (option_id, t)
+        for option_id, option in sorted(options.items())
+        if items[option.sku].status != "discontinued"
+        for t in range(horizon - option.lead_weeks)
+        if t not in closed.get(option.supplier, set())
+    )
+
+
+def _min_lead_times(options: Mapping[str, Option], lanes: Mapping[tuple[str, str], Lane]) -> dict[StockPoint, int]:
+    """Shortest lead time to each stock point, by a supplier directly or through lanes."""
+    best: dict[StockPoint, int] = {}
+    for option in options.values():
+        key = (option.sku, option.ship_to)
+        best[key] = min(best.get(key, option.lead_weeks), option.lead_weeks)
+    changed = True
+    while changed:  # relax over lanes until no shorter path appears (Bellman-Ford on a small graph)
+        changed = False
+        for (sku, loc), lead in list(best.items()):
+            for (origin, destination), lane in lanes.items():
+                if origin == loc and lead + lane.lead_weeks < best.get((sku, destination), 10**9):
+                    best[(sku, destination)] = lead + lane.lead_weeks
+                    changed = True
+    return best
+
+
+def _stock_points(
+    demand: Mapping[DemandKey, float],
+    initial: Mapping[StockPoint, float],
+    arrivals: Mapping[tuple[str, str, int], float],
+    options: Mapping[str, Option],
+) -> tuple[StockPoint, ...]:
+    points = {(sku, loc) for sku, loc, _, _ in demand}
+    points |= {p for p, units in initial.items() if units > 0}
+    points |= {(sku, loc) for sku, loc, _ in arrivals}
+    points |= {(o.sku, o.ship_to) for o in options.values()}
+    return tuple(sorted(points))
+
+
+def _transfer_slots(
+    points: tuple[StockPoint, ...],
+    lanes: Mapping[tuple[str, str], Lane],
+    horizon: int,
+    bound_at: Mapping[tuple[str, str, int], float],
+) -> tuple[tuple[TransferSlot, ...], dict[TransferSlot, float]]:
+    point_set = set(points)
+    slots, bounds = [], {}
+    for sku, origin in points:
+        for (lane_from, destination), lane in lanes.items():
+            if lane_from != origin or (sku, destination) not in point_set:
+                continue
+            for t in range(horizon - lane.lead_weeks):
+                bound = bound_at.get((sku, destination, t + lane.lead_weeks), 0.0)
+                if bound > 0:  # nothing to move for: no slot
+                    slots.append((sku, origin, destination, t))
+                    bounds[(sku, origin, destination, t)] = bound
+    return tuple(slots), bounds
+
+
+def build_problem(
+    tables: Mapping[str, pd.DataFrame], forecast: Forecast, config: RunConfig, as_of: date
+) -> PlanningProblem:
+    """Assemble the planning problem from typed, validated tables and a forecast.
+
+    Args:
+        tables: Typed frames by table name (``InputTable.typed``), already validated.
+        forecast: Weekly forecast with week 0 = the week starting ``as_of``.
+        config: Run configuration (horizon, costs, service defaults).
+        as_of: Monday the horizon starts.
+    """
+    if as_of.weekday() != 0:
+        raise ValueError(f"as_of must be a Monday, got {as_of} ({as_of:%A}); set as_of to the Monday of the week")
+    horizon = config.horizon.weeks
+    fx = _currencies(tables, config)
+    items = _items(tables["items"], config)
+    suppliers = _suppliers(tables["suppliers"], fx)
+    options = _options(tables["sourcing_options"], tables["items"], suppliers, fx)
+    lanes = _lanes(tables.get("transfer_lanes"))
+    launch = {str(r.sku): _as_date(r.launch_date) for r in _rows(tables["items"]) if pd.notna(r.launch_date)}
+    demand = _demand(forecast, horizon, items, as_of, launch)
+    targets = service_targets(tables["items"], tables.get("service_targets"), config.service.default_fill_rate)
+    safety = _safety_stock(forecast, targets, _min_lead_times(options, lanes), horizon)
+    initial, arrivals = _starting_position(tables, as_of, horizon)
+    points = _stock_points(demand, initial, arrivals, options)
+    closed = closed_weeks(tables.get("supplier_closures"), as_of, horizon)
+    locked = _locked_units(tables.get("locked_orders"), options, as_of)
+    order_slots = tuple(sorted(set(_order_slots(options, items, closed, horizon)) | set(locked)))
+    bound_at = _reachable_demand(demand, safety, lanes, horizon)
+    pack_bound = {
+        (o, t): packs_for(
+            bound_at.get((options[o].sku, options[o].ship_to, t + options[o].lead_weeks), 0.0), options[o]
+        )
+        for o, t in order_slots
+    }
+    transfer_slots, transfer_bound = _transfer_slots(points, lanes, horizon, bound_at)
+    lane_week_bound: dict[tuple[str, str, int], float] = defaultdict(float)
+    for (_sku, origin, destination, t), bound in transfer_bound.items():
+        lane_week_bound[(origin, destination, t)] += bound
+    budget_rows = tables.get("budgets")
+    return PlanningProblem(
+        as_of=as_of,
+        week_starts=tuple(as_of + timedelta(weeks=t) for t in range(horizon)),
+        currency=config.costs.currency,
+        backorders=config.costs.backorders,
+        items=items,
+        locations={
+            str(r.location): (float(r.capacity) if pd.notna(r.capacity) else None, str(r.capacity_unit))
+            for r in _rows(tables["locations"])
+        },
+        stock_points=points,
+        initial_stock=initial,
+        open_arrivals=arrivals,
+        demand=demand,
+        safety_stock=safety,
+        fill_rate_target=targets,
+        options=options,
+        suppliers=suppliers,
+        order_slots=order_slots,
+        order_pack_bound=pack_bound,
+        locked_units=locked,
+        lanes=lanes,
+        transfer_slots=transfer_slots,
+        transfer_bound=transfer_bound,
+        lane_week_bound=dict(lane_week_bound),
+        po_slots=tuple(sorted({(options[o].supplier, options[o].ship_to, t) for o, t in order_slots})),
+        budgets=_weekly_budgets(budget_rows, as_of, horizon, fx),
+        carry_budget_forward=config.costs.carry_budget_forward,
+        penalties=_penalties(items, config),
+        forecast_method=forecast.method,
+    )
+
+
+def _starting_position(
+    tables: Mapping[str, pd.DataFrame], as_of: date, horizon: int
+) -> tuple[dict[StockPoint, float], dict[tuple[str, str, int], float]]:
+    """Usable stock (on hand minus allocated, at least 0) and open-order arrivals per week.
+
+    Arrivals expected before the as-of date (late, but still expected) count in week 0;
+    arrivals after the horizon are left out.
+    """
+    inventory = tables["inventory"]
+    initial = {(str(r.sku), str(r.location)): max(0.0, float(r.on_hand) - float(r.allocated)) for r in _rows(inventory)}
+    arrivals: dict[tuple[str, str, int], float] = defaultdict(float)
+    orders = tables.get("open_orders")
+    if orders is not None:
+        for r in _rows(orders):
+            week = max(0, week_of(as_of, _as_date(r.expected_arrival)))
+            if week < horizon:
+                arrivals[(str(r.sku), str(r.destination), week)] += float(r.quantity)
+    return initial, dict(arrivals)
+
+
+def _locked_units(frame: pd.DataFrame | None, options: Mapping[str, Option], as_of: date) -> dict[OrderSlot, float]:
+    locked: dict[OrderSlot, float] = defaultdict(float)
+    if frame is None:
+        return locked
+    for r in _rows(frame):
+        option_id = f"{r.sku}|{r.supplier}|{r.ship_to}|{r.mode}"
+        week = week_of(as_of, _as_date(r.order_date))
+        if option_id in options and week >= 0:
+            locked[(option_id, week)] += float(r.quantity)
+    return dict(locked)
+
+
+def _reachable_demand(
+    demand: Mapping[DemandKey, float],
+    safety: Mapping[tuple[str, str, int], float],
+    lanes: Mapping[tuple[str, str], Lane],
+    horizon: int,
+) -> dict[tuple[str, str, int], float]:
+    """(sku, location, week) -> demand at the location and downstream of it from that week on,
+    plus the final safety stock there: the big-M of orders and transfers arriving that week."""
+    per_point: dict[StockPoint, list[float]] = defaultdict(lambda: [0.0] * (horizon + 1))
+    for (sku, loc, _, t), units in demand.items():
+        per_point[(sku, loc)][t] += units
+    for (sku, loc, t), units in safety.items():
+        if t == horizon - 1:
+            per_point[(sku, loc)][t] += units
+    suffix = {}
+    for point, weekly in per_point.items():
+        running = [0.0] * (horizon + 1)
+        for t in range(horizon - 1, -1, -1):
+            running[t] = running[t + 1] + weekly[t]
+        suffix[point] = running
+    reach = reachable_locations(lanes)
+    locations_by_sku: dict[str, set[str]] = defaultdict(set)
+    for sku, loc in per_point:
+        locations_by_sku[sku].add(loc)
+    bound: dict[tuple[str, str, int], float] = {}
+    all_locations = set(reach) | {loc for _, loc in per_point}
+    for sku in locations_by_sku:
+        for loc in all_locations:
+            downstream = [suffix[(sku, d)] for d in reach.get(loc, {loc}) if (sku, d) in suffix]
+            for t in range(horizon):
+                total = sum(s[t] for s in downstream)
+                if total > 0:
+                    bound[(sku, loc, t)] = total
+    return bound
+
+
+def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
+    costs, service = config.costs, config.service
+    return Penalties(
+        safety_stock_shortfall={s: i.unit_cost * costs.safety_stock_shortfall_penalty for s, i in items.items()},
+        fill_rate_shortfall={s: i.unit_cost * service.fill_rate_shortfall_penalty for s, i in items.items()},
+        budget_overrun=costs.budget_overrun_penalty,
+        capacity_overrun=costs.capacity_overrun_penalty,
+        end_of_horizon_value_share=costs.end_of_horizon_value_share,
+    )
