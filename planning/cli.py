@@ -26,7 +26,7 @@ EXIT_INTERNAL = 1
 EXIT_INVALID_INPUT = 2
 EXIT_BAD_CONFIG = 3
 EXIT_NO_PLAN = 4
-EXIT_PUBLISH_FAILED = 5
+EXIT_STORAGE = 5  # inputs unreadable, or the plan could not be published
 
 DEFAULT_M5_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "m5_subset"
 
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO_PLAN
     except (PublishError, StorageError) as error:
         print(f"STORAGE OR PUBLISH FAILURE: {error}", file=sys.stderr)
-        return EXIT_PUBLISH_FAILED
+        return EXIT_STORAGE
 
 
 if __name__ == "__main__":

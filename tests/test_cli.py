@@ -1,0 +1,78 @@
+"""The command line: exit codes, messages that name the fix, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planning import cli
+from tests.inline_tables import VALID_TABLES, write_tables
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_validate_valid_folder_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = write_tables(tmp_path / "inputs", dict(VALID_TABLES))
+    assert cli.main(["validate", "--inputs", str(inputs)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "are valid" in out and "validation_report.html" in out
+
+
+def test_validate_broken_folder_exits_two_and_writes_only_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tables = dict(VALID_TABLES)
+    tables["sourcing_options"] = tables["sourcing_options"].replace(",300,12,", ",-300,12,")
+    inputs = write_tables(tmp_path / "inputs", tables)
+    before = _files(tmp_path)
+    outputs = tmp_path / "outputs"
+    config = tmp_path / "run.yaml"
+    config.write_text(f"storage:\n  inputs: {inputs}\n  outputs: {outputs}\n")
+    assert cli.main(["validate", "--config", str(config)]) == cli.EXIT_INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "sourcing_options.moq" in err and "Fix:" in err and "row 3" in err
+    new_files = _files(tmp_path) - before - {"run.yaml"}
+    assert new_files == {"inputs/_validation/validation_report.json", "inputs/_validation/validation_report.html"}
+    assert not outputs.exists()
+
+
+def test_bad_config_exits_three(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("solver:\n  time_limt_s: 5\n")
+    assert cli.main(["validate", "--config", str(config), "--inputs", str(tmp_path)]) == cli.EXIT_BAD_CONFIG
+    assert "unknown key 'solver.time_limt_s'" in capsys.readouterr().err
+
+
+def test_unreadable_inputs_exit_five(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--inputs", "gs://elsewhere/x"]) == cli.EXIT_STORAGE
+    assert "gs://" in capsys.readouterr().err
+
+
+def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["--help"])
+    assert raised.value.code == 0
+    out = capsys.readouterr().out
+    for word in ("demo", "validate", "generate-demo", "load-m5", "Exit codes"):
+        assert word in out
+
+
+@pytest.mark.s3
+def test_validate_inputs_on_s3_over_http(
+    s3_endpoint: str, s3_bucket: str, s3_admin_client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in VALID_TABLES.items():
+        s3_admin_client.put_object(Bucket=s3_bucket, Key=f"brand/inputs/{name}.csv", Body=text.encode())
+    config = tmp_path / "run.yaml"
+    config.write_text(f"storage:\n  inputs: s3://{s3_bucket}/brand/inputs\n  endpoint_url: {s3_endpoint}\n")
+    assert cli.main(["validate", "--config", str(config)]) == cli.EXIT_OK
+    assert f"s3://{s3_bucket}/brand/inputs/_validation/validation_report.html" in capsys.readouterr().out
+    body = s3_admin_client.get_object(Bucket=s3_bucket, Key="brand/inputs/_validation/validation_report.json")["Body"]
+    report = json.loads(body.read())
+    assert report["valid"] is True and len(report["tables"]) == len(VALID_TABLES)
+    assert "testing" not in json.dumps(report)  # no credential ever lands in a report
