@@ -145,6 +145,11 @@ DEMAND_HISTORY = TableContract(
     ),
     key=("date", "sku", "location", "channel"),
     required=True,
+    notes=(
+        "Rows may be sparse: a missing date x sku x location x channel means zero demand while in stock.",
+        "Stockout periods should be sent as rows with `in_stock = false`, so they are not read as zero demand.",
+        "Use one grain per file: daily dates, or weekly rows dated by their Monday.",
+    ),
     example=(
         "date,sku,location,channel,units,revenue,price,in_stock\n"
         "2026-11-02,TEE-001,WH-EAST,shopify,14,392.0,28.0,true\n"

@@ -176,9 +176,14 @@ class PlanningProblem:
         )
 
 
-def _rows(frame: pd.DataFrame) -> list[Any]:
+def rows_of(frame: pd.DataFrame) -> list[Any]:
     """Rows as named tuples (typed loosely: the contract, not the type checker, fixes their columns)."""
     return list(frame.itertuples(index=False))
+
+
+def _text(value: object) -> str:
+    """A cell as text, with empty or missing cells as ""."""
+    return "" if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
 
 
 def week_of(as_of: date, day: date) -> int:
@@ -191,7 +196,7 @@ def closed_weeks(closures: pd.DataFrame | None, as_of: date, horizon: int) -> di
     closed: dict[str, set[int]] = defaultdict(set)
     if closures is None:
         return closed
-    for row in _rows(closures):
+    for row in rows_of(closures):
         first = max(0, week_of(as_of, row.start_date.date()))
         last = min(horizon - 1, week_of(as_of, row.end_date.date()))
         closed[str(row.supplier)].update(range(first, last + 1))
@@ -263,7 +268,7 @@ def _weekly_budgets(frame: pd.DataFrame | None, as_of: date, horizon: int, fx: d
     if frame is None:
         return ()
     budgets = []
-    for index, row in enumerate(_rows(frame)):
+    for index, row in enumerate(rows_of(frame)):
         start = _as_date(row.period_start)
         if row.period == "week":
             end = start + timedelta(days=6)
@@ -277,11 +282,11 @@ def _weekly_budgets(frame: pd.DataFrame | None, as_of: date, horizon: int, fx: d
         weeks = tuple(t for t in range(first, last + 1) if start <= as_of + timedelta(weeks=t) <= end) or (first,)
         budgets.append(
             Budget(
-                budget_id=f"B{index}:{start.isoformat()}:{row.category or 'all'}:{row.supplier or 'all'}",
+                budget_id=f"B{index}:{start.isoformat()}:{_text(row.category) or 'all'}:{_text(row.supplier) or 'all'}",
                 weeks=weeks,
                 limit=float(row.cash_limit) * fx[str(row.currency)],
-                category=str(row.category or ""),
-                supplier=str(row.supplier or ""),
+                category=_text(row.category),
+                supplier=_text(row.supplier),
             )
         )
     return tuple(budgets)
@@ -291,16 +296,16 @@ def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: 
     """Each SKU's service target: the most specific of sku, service_class, category, all."""
     by_scope: dict[tuple[str, str], float] = {}
     if targets is not None:
-        for row in _rows(targets):
-            by_scope[(str(row.scope), str(row.scope_value or ""))] = float(row.target)
+        for row in rows_of(targets):
+            by_scope[(str(row.scope), _text(row.scope_value))] = float(row.target)
     result = {}
-    for row in _rows(items):
+    for row in rows_of(items):
         result[str(row.sku)] = next(
             (
                 by_scope[key]
                 for key in (
                     ("sku", str(row.sku)),
-                    ("service_class", str(row.service_class or "")),
+                    ("service_class", _text(row.service_class)),
                     ("category", str(row.category)),
                     ("all", ""),
                 )
@@ -319,7 +324,7 @@ def _normal_quantile(p: float) -> float:
 def _items(frame: pd.DataFrame, config: RunConfig) -> dict[str, Item]:
     costs = config.costs
     items = {}
-    for row in _rows(frame):
+    for row in rows_of(frame):
         unit_cost = float(row.unit_cost)
         margin = max(0.0, float(row.selling_price) - unit_cost)
         holding = row.holding_cost_per_unit_week
@@ -344,7 +349,7 @@ def _options(
 ) -> dict[str, Option]:
     case_pack = dict(zip(items["sku"], items["case_pack"].astype(int), strict=True))
     options = {}
-    for row in _rows(frame):
+    for row in rows_of(frame):
         supplier = suppliers[str(row.supplier)]
         # Orders are whole cases and whole order multiples at once: the pack is their lcm.
         pack = math.lcm(int(row.order_multiple), int(case_pack.get(row.sku, 1)))
@@ -375,7 +380,7 @@ def _suppliers(frame: pd.DataFrame, fx: Mapping[str, float]) -> dict[str, Suppli
             weekly_capacity=float(row.weekly_capacity_units) if pd.notna(row.weekly_capacity_units) else None,
             deposit_share=float(row.deposit_share),
         )
-        for row in _rows(frame)
+        for row in rows_of(frame)
     }
 
 
@@ -390,7 +395,7 @@ def _lanes(frame: pd.DataFrame | None) -> dict[tuple[str, str], Lane]:
             cost_per_unit=float(r.cost_per_unit),
             min_shipment=float(r.min_shipment),
         )
-        for r in _rows(frame)
+        for r in rows_of(frame)
     }
 
 
@@ -430,7 +435,7 @@ def _safety_stock(
         sd=lambda f: f["var"] ** 0.5
     )
     stock = {}
-    for sku, loc, week, sd in _rows(sigma[["sku", "location", "week", "sd"]]):
+    for sku, loc, week, sd in rows_of(sigma[["sku", "location", "week", "sd"]]):
         if week >= horizon or sd <= 0 or sku not in targets:
             continue
         lead = min_lead.get((sku, loc), 0)
@@ -522,7 +527,7 @@ def build_problem(
     suppliers = _suppliers(tables["suppliers"], fx)
     options = _options(tables["sourcing_options"], tables["items"], suppliers, fx)
     lanes = _lanes(tables.get("transfer_lanes"))
-    launch = {str(r.sku): _as_date(r.launch_date) for r in _rows(tables["items"]) if pd.notna(r.launch_date)}
+    launch = {str(r.sku): _as_date(r.launch_date) for r in rows_of(tables["items"]) if pd.notna(r.launch_date)}
     demand = _demand(forecast, horizon, items, as_of, launch)
     targets = service_targets(tables["items"], tables.get("service_targets"), config.service.default_fill_rate)
     safety = _safety_stock(forecast, targets, _min_lead_times(options, lanes), horizon)
@@ -551,7 +556,7 @@ def build_problem(
         items=items,
         locations={
             str(r.location): (float(r.capacity) if pd.notna(r.capacity) else None, str(r.capacity_unit))
-            for r in _rows(tables["locations"])
+            for r in rows_of(tables["locations"])
         },
         stock_points=points,
         initial_stock=initial,
@@ -585,11 +590,13 @@ def _starting_position(
     arrivals after the horizon are left out.
     """
     inventory = tables["inventory"]
-    initial = {(str(r.sku), str(r.location)): max(0.0, float(r.on_hand) - float(r.allocated)) for r in _rows(inventory)}
+    initial = {
+        (str(r.sku), str(r.location)): max(0.0, float(r.on_hand) - float(r.allocated)) for r in rows_of(inventory)
+    }
     arrivals: dict[tuple[str, str, int], float] = defaultdict(float)
     orders = tables.get("open_orders")
     if orders is not None:
-        for r in _rows(orders):
+        for r in rows_of(orders):
             week = max(0, week_of(as_of, _as_date(r.expected_arrival)))
             if week < horizon:
                 arrivals[(str(r.sku), str(r.destination), week)] += float(r.quantity)
@@ -600,7 +607,7 @@ def _locked_units(frame: pd.DataFrame | None, options: Mapping[str, Option], as_
     locked: dict[OrderSlot, float] = defaultdict(float)
     if frame is None:
         return locked
-    for r in _rows(frame):
+    for r in rows_of(frame):
         option_id = f"{r.sku}|{r.supplier}|{r.ship_to}|{r.mode}"
         week = week_of(as_of, _as_date(r.order_date))
         if option_id in options and week >= 0:

@@ -5,6 +5,12 @@ baseline today, the forecasting issue's methods later, or a brand's external for
 plugs in here without touching the model.
 """
 
-from planning.forecast.baseline import FORECAST_COLUMNS, Forecast, trailing_average_forecast, weekly_history
+from planning.forecast.baseline import (
+    FORECAST_COLUMNS,
+    Forecast,
+    external_forecast,
+    trailing_average_forecast,
+    weekly_history,
+)
 
-__all__ = ["FORECAST_COLUMNS", "Forecast", "trailing_average_forecast", "weekly_history"]
+__all__ = ["FORECAST_COLUMNS", "Forecast", "external_forecast", "trailing_average_forecast", "weekly_history"]

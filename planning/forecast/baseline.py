@@ -73,3 +73,15 @@ def trailing_average_forecast(demand: pd.DataFrame, as_of: date, weeks: int, win
     stats["units_std"] = stats["units_std"].fillna(0.0)
     rows = stats.merge(pd.DataFrame({"week": np.arange(weeks)}), how="cross")
     return Forecast(frame=rows[list(FORECAST_COLUMNS)], method=f"trailing_mean_{window}w")
+
+
+def external_forecast(frame: pd.DataFrame, as_of: date, weeks: int) -> Forecast:
+    """A forecast from the ``external_forecast`` input table (week_start -> week index).
+
+    Rows outside the horizon are dropped; a missing ``units_std`` counts as no known error.
+    """
+    start = pd.Timestamp(as_of)
+    week = ((frame["week_start"] - start).dt.days // 7).astype(int)
+    rows = frame.assign(week=week, units_std=frame["units_std"].fillna(0.0))
+    rows = rows[(rows["week"] >= 0) & (rows["week"] < weeks)]
+    return Forecast(frame=rows[list(FORECAST_COLUMNS)].reset_index(drop=True), method="external")
