@@ -1,0 +1,131 @@
+"""Invariants recomputed on the plan tables; they gate publishing.
+
+The checks read only the published tables and the planning problem, never the model, so a
+bug anywhere between the solver and the files (extraction, rounding, a solver tolerance)
+is caught before an ERP imports it. Each violation names the rows and the rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from planning.plan import PlanTables
+from planning.problem import PlanningProblem, rows_of
+
+# Absolute tolerance in units (or currency) for sums of solver values.
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    detail: str
+
+
+def _balance(plan: PlanTables, problem: PlanningProblem) -> list[Violation]:
+    inv = plan.inventory
+    found = []
+    expected = inv["opening"] + inv["receipts"] - inv["transfers_out"] - inv["served"]
+    for row in inv[(expected - inv["closing"]).abs() > TOLERANCE].itertuples(index=False):
+        found.append(
+            Violation(
+                "balance", f"{row.sku}@{row.location} week {row.week}: opening + receipts - out - served != closing"
+            )
+        )
+    for row in inv[inv["closing"] < -TOLERANCE].itertuples(index=False):
+        found.append(
+            Violation("no_negative_stock", f"{row.sku}@{row.location} week {row.week}: closing {row.closing:.4f}")
+        )
+    previous = inv.groupby(["sku", "location"])["closing"].shift(1)
+    start = (
+        inv.apply(lambda r: problem.initial_stock.get((r["sku"], r["location"]), 0.0), axis=1) if len(inv) else previous
+    )
+    expected_opening = previous.where(inv["week"] > 0, start)
+    for row in inv[(expected_opening - inv["opening"]).abs() > TOLERANCE].itertuples(index=False):
+        found.append(
+            Violation("continuity", f"{row.sku}@{row.location} week {row.week}: opening != last week's closing")
+        )
+    if not problem.backorders:
+        for row in inv[(inv["served"] + inv["unmet"] - inv["demand"]).abs() > TOLERANCE].itertuples(index=False):
+            found.append(
+                Violation("demand_split", f"{row.sku}@{row.location} week {row.week}: served + unmet != demand")
+            )
+    return found
+
+
+def _orders(plan: PlanTables, problem: PlanningProblem) -> list[Violation]:
+    found = []
+    horizon = len(problem.week_starts)
+    for row in rows_of(plan.purchases):
+        option = problem.options[f"{row.sku}|{row.supplier}|{row.ship_to}|{row.mode}"]
+        locked = problem.locked_units.get((option.option_id, row.order_week), 0.0)
+        free = row.quantity - locked
+        if row.quantity + TOLERANCE < option.moq and not locked:
+            found.append(Violation("moq", f"{row.po_id} {row.sku}: {row.quantity} below MOQ {option.moq}"))
+        if abs(free / option.pack_size - round(free / option.pack_size)) > TOLERANCE:
+            found.append(
+                Violation("order_multiple", f"{row.po_id} {row.sku}: {free} not whole packs of {option.pack_size}")
+            )
+        if row.order_week + option.lead_weeks >= horizon and not locked:
+            found.append(Violation("arrives_in_horizon", f"{row.po_id} {row.sku}: arrives after the horizon"))
+        if (option.option_id, row.order_week) not in problem.order_pack_bound:
+            found.append(Violation("closed_week", f"{row.po_id} {row.sku}: ordered in a week the supplier is closed"))
+    return found
+
+
+def _capacities(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, float]) -> list[Violation]:
+    found = []
+    weekly = plan.purchases.groupby(["supplier", "order_week"], as_index=False)[["quantity"]].sum()
+    for supplier, week, units in rows_of(weekly):
+        capacity = problem.suppliers[supplier].weekly_capacity
+        allowed = overruns.get(f"supplier:{supplier}:{week}", 0.0)
+        if capacity is not None and units > capacity + allowed + TOLERANCE:
+            found.append(Violation("supplier_capacity", f"{supplier} week {week}: {units:.0f} > {capacity:.0f}"))
+    return found
+
+
+def _budgets(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, float]) -> list[Violation]:
+    horizon = len(problem.week_starts)
+    paid: dict[tuple[int, str, str], float] = defaultdict(float)  # (week, category, supplier) -> cash
+    for row in rows_of(plan.purchases):
+        option = problem.options[f"{row.sku}|{row.supplier}|{row.ship_to}|{row.mode}"]
+        category = problem.items[row.sku].category
+        paid[(row.order_week, category, row.supplier)] += option.deposit_share * row.line_value
+        if option.deposit_share < 1 and row.order_week + option.lead_weeks < horizon:
+            paid[(row.order_week + option.lead_weeks, category, row.supplier)] += (
+                1 - option.deposit_share
+            ) * row.line_value
+    found = []
+    for budget in problem.budgets:
+        if problem.carry_budget_forward:
+            continue  # cumulative limits with carry-over: not recomputed here yet
+        spent = sum(
+            cash
+            for (week, category, supplier), cash in paid.items()
+            if week in budget.weeks
+            and (not budget.category or category == budget.category)
+            and (not budget.supplier or supplier == budget.supplier)
+        )
+        allowed = budget.limit + overruns.get(f"budget:{budget.budget_id}", 0.0)
+        if spent > allowed + TOLERANCE * max(1.0, budget.limit):
+            found.append(
+                Violation(
+                    "budget",
+                    f"{budget.budget_id}: spend {spent:.2f} > limit {budget.limit:.2f} with no overrun reported",
+                )
+            )
+    return found
+
+
+def check_plan(plan: PlanTables, problem: PlanningProblem) -> list[Violation]:
+    """Every invariant violated by the plan tables; empty means the plan may be published.
+
+    A limit may be exceeded only by the overrun the plan reports for it (``plan.overruns``).
+    """
+    return [
+        *_balance(plan, problem),
+        *_orders(plan, problem),
+        *_capacities(plan, problem, plan.overruns),
+        *_budgets(plan, problem, plan.overruns),
+    ]
