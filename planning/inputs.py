@@ -24,13 +24,13 @@ from planning.storage import LoadedTable, Storage, read_table
 # Row numbers in reports count data rows from 1, as a spreadsheet user sees them below the header.
 ROW_COLUMN = "_row"
 
-INT_PATTERN = r"^\s*[+-]?\d+(\.0*)?\s*$"
-FLOAT_PATTERN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
-DATE_PATTERN = r"^\s*\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]00:00(:00(\.0+)?)?)?\s*$"
+INT_PATTERN = r"^\s*[+-]?\d+(?:\.0*)?\s*$"
+FLOAT_PATTERN = r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+DATE_PATTERN = r"^\s*\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[ T]00:00(?::00(?:\.0+)?)?)?\s*$"
 BOOL_TRUE = frozenset({"true", "1", "yes", "y", "t"})
 BOOL_FALSE = frozenset({"false", "0", "no", "n", "f"})
 BOOL_PATTERN = r"^\s*(?i:true|false|1|0|1\.0|0\.0|yes|no|y|n|t|f)\s*$"
-LIST_PATTERN = r"^\s*[^;\s][^;]*(;\s*[^;\s][^;]*)*;?\s*$"
+LIST_PATTERN = r"^\s*[^;\s][^;]*(?:;\s*[^;\s][^;]*)*;?\s*$"
 
 PATTERN_BY_KIND = {
     "int": INT_PATTERN,

@@ -148,8 +148,10 @@ def _new_context() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # GX logs at INFO and draws progress bars per metric; neither helps a planner.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX logs at INFO (some of its modules set their own levels) and draws progress bars per
+    # metric; neither helps a planner.
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
