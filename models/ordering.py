@@ -10,6 +10,7 @@ Symbols (o: sourcing option, t: order week, s: supplier, l: ship-to location):
   (locked)                 y[o,t] = 1                        where k[o,t] > 0
   (PO link)                y[o,t] <= z[s,l,t]               for each line of the PO
   (PO minimum)             sum_o c_o * q[o,t] >= V_s * z[s,l,t]          V_s: PO minimum value
+                           (not for a PO that holds locked units: it was approved as it is)
   (supplier capacity)      sum_{o of s} q[o,t] <= C_s + u[s,t]            u >= 0, priced slack
 Closed weeks and orders arriving after the horizon have no slot at all (see planning.problem).
 """
@@ -57,7 +58,12 @@ def define_ordering(m: pyo.ConcreteModel, problem: PlanningProblem, index: Model
         option = options[o]
         return m.order_line[o, t] <= m.po_open[option.supplier, option.ship_to, t]
 
-    po_minimum_slots = [k for k in problem.po_slots if problem.suppliers[k[0]].po_minimum_value > 0]
+    # A PO holding locked (already approved) units is exempt: the planner accepted it as it is,
+    # and a hard minimum could make the model infeasible.
+    locked_pos = {(options[o].supplier, options[o].ship_to, t) for o, t in problem.locked_units}
+    po_minimum_slots = [
+        k for k in problem.po_slots if problem.suppliers[k[0]].po_minimum_value > 0 and k not in locked_pos
+    ]
 
     @m.Constraint(po_minimum_slots)
     def po_minimum(m, s, loc, t):

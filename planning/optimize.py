@@ -1,0 +1,246 @@
+"""Solve a planning problem whole, so that there is always a plan to publish.
+
+Three stages share the configured time limit:
+  1. the LP relaxation (a valid lower bound on the optimal cost, and the orders it wants);
+  2. a feasible start: the LP's orders rounded to whole packs, MOQs and PO minimums, with
+     every order, line and PO decision fixed and the rest (transfers, lanes, stock, service,
+     priced slack) solved exactly; the model is always feasible, so this always gives a plan;
+  3. the full MIP, warm-started from stage 2, for whatever time is left.
+The published result is the better of stages 2 and 3, with the best proven bound of stages 1
+and 3, so the gap is always against a valid bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from models import build_model
+from planning.config import SolverConfig
+from planning.problem import OrderSlot, PlanningProblem
+from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
+
+log = logging.getLogger(__name__)
+
+LP_SHARE = 0.25  # of the time limit, at most, for the LP relaxation
+START_SHARE = 0.15  # for completing the rounded start
+# LP orders below this share of the smallest orderable quantity are dropped, not rounded up.
+ROUND_UP_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeResult:
+    """The model holding the published plan, and how it was found."""
+
+    model: pyo.ConcreteModel
+    report: SolveReport
+    lp_bound: float | None
+    start_objective: float | None
+    stage_seconds: dict[str, float]
+    from_start: bool  # the published plan is the rounded start (the MIP did not improve on it)
+
+
+def _limited(settings: SolverConfig, seconds: float) -> SolverConfig:
+    return settings.model_copy(update={"time_limit_s": max(seconds, 0.5)})
+
+
+def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[str, float]) -> dict[OrderSlot, int]:
+    """Whole packs per order slot from LP order quantities: drop small ones, round up the rest.
+
+    A kept order is at least its MOQ; a purchase order below its supplier's minimum value is
+    topped up on its largest line.
+    """
+    packs: dict[OrderSlot, int] = {}
+    for slot in m.ORDER_SLOTS:
+        option = problem.options[slot[0]]
+        locked = problem.locked_units.get(slot, 0.0)
+        wanted = option.pack_size * lp.get(m.packs[slot].name, 0.0)
+        smallest = max(option.moq - locked, option.pack_size)
+        if wanted < ROUND_UP_THRESHOLD * smallest:
+            needed = max(0.0, option.moq - locked) if locked else 0.0
+        else:
+            needed = max(wanted, option.moq - locked)
+        packs[slot] = min(math.ceil(needed / option.pack_size - 1e-9), problem.order_pack_bound[slot])
+    _top_up_po_minimums(problem, packs, top_up=True)
+    _repair_budgets(problem, packs, lp={slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
+    _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
+    return packs
+
+
+def _cash_by_week(problem: PlanningProblem, slot: OrderSlot, units: float) -> list[tuple[int, float]]:
+    """(week, cash) paid for ``units`` ordered in ``slot``: deposit now, balance on arrival."""
+    option = problem.options[slot[0]]
+    value = units * option.unit_cost
+    paid = [(slot[1], option.deposit_share * value)]
+    if option.deposit_share < 1:
+        paid.append((slot[1] + option.lead_weeks, (1 - option.deposit_share) * value))
+    return paid
+
+
+def _repair_budgets(problem: PlanningProblem, packs: dict[OrderSlot, int], lp: Mapping[OrderSlot, float]) -> None:
+    """Cut rounded orders back until each budget holds, where rounding (not the LP) broke it.
+
+    Orders that were rounded up the most relative to what the LP wanted go first; locked
+    units are never cut. A budget that even the LP overran is left to the model's priced slack.
+    """
+    for budget in problem.budgets:
+        weeks = set(budget.weeks)
+        slots = [
+            s
+            for s in packs
+            if packs[s] > 0
+            and (not budget.supplier or problem.options[s[0]].supplier == budget.supplier)
+            and (not budget.category or problem.items[problem.options[s[0]].sku].category == budget.category)
+            and any(week in weeks for week, _ in _cash_by_week(problem, s, 1.0))
+        ]
+
+        def in_budget(slot: OrderSlot, units: float, weeks: set[int] = weeks) -> float:
+            return sum(cash for week, cash in _cash_by_week(problem, slot, units) if week in weeks)
+
+        spent = sum(
+            in_budget(s, problem.options[s[0]].pack_size * packs[s] + problem.locked_units.get(s, 0.0)) for s in slots
+        )
+        # Least wanted by the LP first: the ratio of LP packs to rounded packs.
+        slots.sort(key=lambda s: lp.get(s, 0.0) / max(packs[s], 1))
+        for s in slots:
+            if spent <= budget.limit:
+                break
+            option = problem.options[s[0]]
+            per_pack = in_budget(s, option.pack_size)
+            floor = math.ceil(max(0.0, option.moq - problem.locked_units.get(s, 0.0)) / option.pack_size - 1e-9)
+            cut = min(packs[s] - floor, math.ceil((spent - budget.limit) / per_pack - 1e-9)) if per_pack > 0 else 0
+            packs[s] -= max(cut, 0)
+            spent -= max(cut, 0) * per_pack
+            if spent > budget.limit and s not in problem.locked_units and packs[s] > 0:
+                spent -= packs[s] * per_pack  # below the MOQ it is all or nothing
+                packs[s] = 0
+
+
+def _top_up_po_minimums(problem: PlanningProblem, packs: dict[OrderSlot, int], *, top_up: bool) -> None:
+    """Bring each PO to its supplier's minimum value on its largest line, or drop the PO.
+
+    POs holding locked units are left alone: the model does not apply the minimum to them.
+    """
+    lines: dict[tuple[str, str, int], list[OrderSlot]] = defaultdict(list)
+    for slot, count in packs.items():
+        if count > 0 or slot in problem.locked_units:
+            option = problem.options[slot[0]]
+            lines[(option.supplier, option.ship_to, slot[1])].append(slot)
+    for (supplier, _, _), slots in lines.items():
+        minimum = problem.suppliers[supplier].po_minimum_value
+        if minimum <= 0:
+            continue
+
+        def value(slots: list[OrderSlot] = slots) -> float:
+            return sum(
+                problem.options[s[0]].unit_cost
+                * (problem.options[s[0]].pack_size * packs[s] + problem.locked_units.get(s, 0.0))
+                for s in slots
+            )
+
+        if any(s in problem.locked_units for s in slots):
+            continue
+        largest = max(slots, key=lambda s: packs[s])
+        while top_up and value() < minimum and packs[largest] < problem.order_pack_bound[largest]:
+            packs[largest] += 1
+        if value() < minimum:
+            for s in slots:  # cannot reach the minimum within useful quantities: no PO at all
+                packs[s] = 0
+
+
+def _fix_orders(m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[OrderSlot, int]) -> list[pyo.Var]:
+    """Fix order, line and PO decisions; returns the variables fixed here (to unfix later)."""
+    fixed = []
+    open_pos = set()
+    for slot, count in packs.items():
+        line = 1 if count > 0 or slot in problem.locked_units else 0
+        for var, value in ((m.packs[slot], count), (m.order_line[slot], line)):
+            if not var.fixed:
+                var.fix(value)
+                fixed.append(var)
+        if line:
+            option = problem.options[slot[0]]
+            open_pos.add((option.supplier, option.ship_to, slot[1]))
+    for po in m.PO_SLOTS:
+        var = m.po_open[po]
+        if not var.fixed:
+            var.fix(1 if po in open_pos else 0)
+            fixed.append(var)
+    return fixed
+
+
+def _stage(name: str, result: SolveResult, seconds: dict[str, float]) -> None:
+    seconds[name] = result.report.timings.get("total", 0.0)
+    log.info("%s: %s", name, result.report.summary_line())
+
+
+def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console: bool = False) -> OptimizeResult:
+    """Build and solve the whole model for ``problem`` within ``settings.time_limit_s``."""
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    m = build_model(problem)
+    seconds["build"] = time.perf_counter() - started
+    limit = settings.time_limit_s
+
+    lp = solve(m, _limited(settings, LP_SHARE * limit), highs_options={"solve_relaxation": True})
+    _stage("lp_relaxation", lp, seconds)
+    lp_bound = lp.report.objective if lp.report.status is PlanStatus.OPTIMAL else None
+
+    fixed = _fix_orders(m, problem, rounded_orders(m, problem, lp.values))
+    start = solve(m, _limited(settings, START_SHARE * limit), log_to_console=log_to_console)
+    _stage("rounded_start", start, seconds)
+    # Fixed variables are constants to HiGHS and missing from the start's values: add them,
+    # so the MIP receives a complete start it can accept as its first incumbent.
+    start_values = {**start.values, **{var.name: float(var.value) for var in fixed}} if start.values else {}
+    for var in fixed:
+        var.unfix()
+
+    # HiGHS may overshoot its limit; leave the backstop's margin inside the configured limit.
+    remaining = limit - (time.perf_counter() - started) - settings.backstop_s
+    final = solve(m, _limited(settings, remaining), initial=start_values or None, log_to_console=log_to_console)
+    _stage("mip", final, seconds)
+    best, from_start = _better(start, final)
+    if not best.report.has_plan:
+        # Both stages came back empty-handed: report the MIP's own outcome (the caller raises).
+        best, from_start = final, False
+    report = _with_bound(best.report, final.report, from_start, lp_bound)
+    load_values(m, best)
+    seconds["total"] = time.perf_counter() - started
+    return OptimizeResult(
+        model=m,
+        report=report,
+        lp_bound=lp_bound,
+        start_objective=start.report.objective,
+        stage_seconds=seconds,
+        from_start=from_start,
+    )
+
+
+def _better(start: SolveResult, final: SolveResult) -> tuple[SolveResult, bool]:
+    if not final.report.has_plan:
+        return start, True
+    if start.report.has_plan and (start.report.objective or 0.0) < (final.report.objective or 0.0) - 1e-9:
+        return start, True
+    return final, False
+
+
+def _with_bound(best: SolveReport, mip: SolveReport, from_start: bool, lp_bound: float | None) -> SolveReport:
+    """The published plan's report with the best proven lower bound and the gap against it.
+
+    A plan taken from the rounded start is optimal only in its restricted problem, so it is
+    never reported as OPTIMAL: the MIP ran out of time without beating it.
+    """
+    bounds = [b for b in (mip.best_bound, lp_bound) if b is not None and math.isfinite(b)]
+    status = PlanStatus.TIME_LIMIT_WITH_PLAN if from_start else best.status
+    if not bounds or best.objective is None:
+        return dataclasses.replace(best, status=status)
+    bound = min(max(bounds), best.objective)
+    gap = (best.objective - bound) / max(abs(best.objective), 1e-9)
+    return dataclasses.replace(best, best_bound=bound, gap=gap, status=status)
