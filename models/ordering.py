@@ -7,7 +7,7 @@ Symbols (o: sourcing option, t: order week, s: supplier, l: ship-to location):
 
   (MOQ, semi-continuous)   q[o,t] >= moq_o * y[o,t]
   (line link, big-M)       n[o,t] <= N[o,t] * y[o,t]        N: packs covering reachable demand
-  (locked)                 y[o,t] = 1                        where k[o,t] > 0
+  (locked)                 y[o,t] = 1, n[o,t] = 0, no MOQ row   where k[o,t] > 0 (kept exactly)
   (PO link)                y[o,t] <= z[s,l,t]               for each line of the PO
   (PO minimum)             sum_o c_o * q[o,t] >= V_s * z[s,l,t]          V_s: PO minimum value
                            (not for a PO that holds locked units: it was approved as it is)
@@ -41,7 +41,10 @@ def define_ordering(m: pyo.ConcreteModel, problem: PlanningProblem, index: Model
     def order_units(m, o, t):
         return options[o].pack_size * m.packs[o, t] + problem.locked_units.get((o, t), 0.0)
 
-    @m.Constraint(m.ORDER_SLOTS)
+    # Locked lines are kept exactly as approved: no MOQ row, no extra packs on top.
+    unlocked = [slot for slot in problem.order_slots if slot not in problem.locked_units]
+
+    @m.Constraint(unlocked)
     def moq(m, o, t):
         return m.order_units[o, t] >= options[o].moq * m.order_line[o, t]
 
@@ -52,6 +55,7 @@ def define_ordering(m: pyo.ConcreteModel, problem: PlanningProblem, index: Model
     for slot in problem.locked_units:
         if slot in m.ORDER_SLOTS:
             m.order_line[slot].fix(1)
+            m.packs[slot].fix(0)
 
     @m.Constraint(m.ORDER_SLOTS)
     def po_link(m, o, t):

@@ -13,10 +13,12 @@ discontinued SKU.
 
 Big-M of an order slot (option ``o`` in week ``t``): the most that could ever be useful to
 receive then, i.e. the forecast demand at the option's ship-to location and every location
-reachable from it by lanes, from the arrival week to the end of the horizon, plus the safety
-stock target at the end; rounded up to whole order multiples and never below the MOQ. Orders
-larger than that only add holding cost, so the bound cuts no optimal plan off while keeping
-the LP relaxation tight.
+reachable from it by lanes, from the arrival week to the end of the horizon (from week 0
+with backorders), plus the largest safety-stock target from the arrival on; never below the
+MOQ or the units that alone reach the supplier's PO minimum; rounded up to whole packs.
+Transfers are bounded the same way, and never below the lane's minimum shipment. Larger
+quantities only add holding cost, so the bounds cut no optimal plan off while keeping the LP
+relaxation tight.
 """
 
 from __future__ import annotations
@@ -238,20 +240,11 @@ def lead_weeks(lead_time: float) -> int:
     return max(0, math.ceil(lead_time - 1e-9))
 
 
-def demand_bound(
-    demand_by_point_week: Mapping[tuple[str, str, int], float],
-    safety_stock: Mapping[tuple[str, str, int], float],
-    sku: str,
-    locations: set[str],
-    first_week: int,
-    horizon: int,
-) -> float:
-    """Demand reachable at ``locations`` from ``first_week`` to the end, plus the final safety stock."""
-    total = 0.0
-    for loc in locations:
-        total += sum(demand_by_point_week.get((sku, loc, t), 0.0) for t in range(first_week, horizon))
-        total += safety_stock.get((sku, loc, horizon - 1), 0.0)
-    return total
+def _po_minimum_units(option: Option, supplier: Supplier) -> float:
+    """Units of this option alone that reach the supplier's PO minimum value."""
+    if supplier.po_minimum_value <= 0 or option.unit_cost <= 0:
+        return 0.0
+    return supplier.po_minimum_value / option.unit_cost
 
 
 def packs_for(units: float, option: Option) -> int:
@@ -501,10 +494,11 @@ def _transfer_slots(
             if lane_from != origin or (sku, destination) not in point_set:
                 continue
             for t in range(horizon - lane.lead_weeks):
-                bound = bound_at.get((sku, destination, t + lane.lead_weeks), 0.0)
-                if bound > 0:  # nothing to move for: no slot
+                useful = bound_at.get((sku, destination, t + lane.lead_weeks), 0.0)
+                if useful > 0:  # nothing to move for: no slot
                     slots.append((sku, origin, destination, t))
-                    bounds[(sku, origin, destination, t)] = bound
+                    # A shipment must be able to reach the lane minimum, even if that overshoots.
+                    bounds[(sku, origin, destination, t)] = max(useful, lane.min_shipment)
     return tuple(slots), bounds
 
 
@@ -529,6 +523,8 @@ def build_problem(
     lanes = _lanes(tables.get("transfer_lanes"))
     launch = {str(r.sku): _as_date(r.launch_date) for r in rows_of(tables["items"]) if pd.notna(r.launch_date)}
     demand = _demand(forecast, horizon, items, as_of, launch)
+    if config.costs.backorders:
+        demand = _densify_for_backorders(demand, horizon)
     targets = service_targets(tables["items"], tables.get("service_targets"), config.service.default_fill_rate)
     safety = _safety_stock(forecast, targets, _min_lead_times(options, lanes), horizon)
     initial, arrivals = _starting_position(tables, as_of, horizon)
@@ -536,10 +532,14 @@ def build_problem(
     closed = closed_weeks(tables.get("supplier_closures"), as_of, horizon)
     locked = _locked_units(tables.get("locked_orders"), options, as_of)
     order_slots = tuple(sorted(set(_order_slots(options, items, closed, horizon)) | set(locked)))
-    bound_at = _reachable_demand(demand, safety, lanes, horizon)
+    bound_at = _reachable_demand(demand, safety, lanes, horizon, config.costs.backorders)
     pack_bound = {
         (o, t): packs_for(
-            bound_at.get((options[o].sku, options[o].ship_to, t + options[o].lead_weeks), 0.0), options[o]
+            max(
+                bound_at.get((options[o].sku, options[o].ship_to, t + options[o].lead_weeks), 0.0),
+                _po_minimum_units(options[o], suppliers[options[o].supplier]),
+            ),
+            options[o],
         )
         for o, t in order_slots
     }
@@ -620,35 +620,61 @@ def _reachable_demand(
     safety: Mapping[tuple[str, str, int], float],
     lanes: Mapping[tuple[str, str], Lane],
     horizon: int,
+    backorders: bool,
 ) -> dict[tuple[str, str, int], float]:
-    """(sku, location, week) -> demand at the location and downstream of it from that week on,
-    plus the final safety stock there: the big-M of orders and transfers arriving that week."""
+    """(sku, location, week) -> the most stock that can be useful to receive there that week.
+
+    That is the demand at the location and downstream of it from that week on (from week 0
+    with backorders: what is already owed can be served late), plus the largest safety-stock
+    target there from that week on, plus one minimum shipment of each lane downstream (a lane
+    minimum can force a shipment above the demand it serves). It is the big-M of orders and
+    transfers arriving that week.
+    """
     per_point: dict[StockPoint, list[float]] = defaultdict(lambda: [0.0] * (horizon + 1))
     for (sku, loc, _, t), units in demand.items():
         per_point[(sku, loc)][t] += units
+    safety_points: dict[StockPoint, list[float]] = defaultdict(lambda: [0.0] * (horizon + 1))
     for (sku, loc, t), units in safety.items():
-        if t == horizon - 1:
-            per_point[(sku, loc)][t] += units
-    suffix = {}
+        safety_points[(sku, loc)][t] = units
+        per_point[(sku, loc)]  # a point with only a safety target still needs a bound
+    suffix: dict[StockPoint, list[float]] = {}
     for point, weekly in per_point.items():
-        running = [0.0] * (horizon + 1)
+        running, later_safety = [0.0] * (horizon + 1), [0.0] * (horizon + 1)
+        targets = safety_points.get(point, [0.0] * (horizon + 1))
         for t in range(horizon - 1, -1, -1):
             running[t] = running[t + 1] + weekly[t]
-        suffix[point] = running
+            later_safety[t] = max(later_safety[t + 1], targets[t])
+        suffix[point] = [(running[0] if backorders else running[t]) + later_safety[t] for t in range(horizon + 1)]
     reach = reachable_locations(lanes)
-    locations_by_sku: dict[str, set[str]] = defaultdict(set)
-    for sku, loc in per_point:
-        locations_by_sku[sku].add(loc)
-    bound: dict[tuple[str, str, int], float] = {}
+    skus = {sku for sku, _ in per_point}
     all_locations = set(reach) | {loc for _, loc in per_point}
-    for sku in locations_by_sku:
+    bound: dict[tuple[str, str, int], float] = {}
+    # A lane minimum may force a shipment above the demand it serves: leave room for one.
+    lane_minimum = {
+        loc: sum(lane.min_shipment for (origin, _), lane in lanes.items() if origin in reach.get(loc, {loc}))
+        for loc in all_locations
+    }
+    for sku in skus:
         for loc in all_locations:
             downstream = [suffix[(sku, d)] for d in reach.get(loc, {loc}) if (sku, d) in suffix]
             for t in range(horizon):
                 total = sum(s[t] for s in downstream)
                 if total > 0:
-                    bound[(sku, loc, t)] = total
+                    bound[(sku, loc, t)] = total + lane_minimum[loc]
     return bound
+
+
+def _densify_for_backorders(demand: dict[DemandKey, float], horizon: int) -> dict[DemandKey, float]:
+    """With backorders every series needs a row each week from its first demand on, so the
+    backlog carries through weeks with no new demand."""
+    first: dict[tuple[str, str, str], int] = {}
+    for sku, loc, channel, t in demand:
+        first[(sku, loc, channel)] = min(t, first.get((sku, loc, channel), horizon))
+    dense = dict(demand)
+    for (sku, loc, channel), start in first.items():
+        for t in range(start, horizon):
+            dense.setdefault((sku, loc, channel, t), 0.0)
+    return dense
 
 
 def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
