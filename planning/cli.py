@@ -1,7 +1,7 @@
 """The ``buyplan`` command line.
 
 Exit codes (stable; scripts and schedulers may rely on them):
-  0  success (inputs valid; plan published once planning lands)
+  0  success (inputs valid; for plan and demo, the plan published)
   1  unexpected internal error (a bug: please report it with the log)
   2  invalid input: the data-contract report names every failing row and the fix
   3  invalid configuration or command line
@@ -17,9 +17,20 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planning.config import RunConfig, load_config
-from planning.errors import ConfigError, InputContractError, NoPlanError, PublishError, StorageError
+from planning.errors import (
+    ConfigError,
+    InputContractError,
+    NoPlanError,
+    PlanCheckError,
+    PublishError,
+    StorageError,
+)
+
+if TYPE_CHECKING:
+    from planning.pipeline import PublishedPlan
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -68,6 +79,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_plan(published: PublishedPlan) -> None:
+    run = published.run
+    report = run.report
+    gap = "n/a" if report.gap is None else f"{report.gap:.2%}"
+    spend = run.plan.purchases["line_value"].sum()
+    print(
+        f"      Plan for the week of {run.as_of}: {report.status.value}, objective {report.objective:,.0f}, gap {gap}"
+    )
+    print(
+        f"      {len(run.plan.purchases)} purchase lines ({spend:,.0f} {run.problem.currency}), "
+        f"{len(run.plan.transfers)} transfers, {len(run.plan.overruns)} limit overrun(s)"
+    )
+    print(f"      Published: {published.uri}")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Validate the inputs, plan the week and publish the plan."""
+    from planning.pipeline import check_inputs, plan_and_publish
+
+    config = _config(args)
+    inputs = _open(args.inputs or config.storage.inputs, config)
+    outputs = _open(args.outputs or config.storage.outputs, config)
+    print("[1/2] Validating the inputs against their data contracts ...", flush=True)
+    checked = check_inputs(inputs, config)
+    print(f"      {checked.report.summary_line()}")
+    print(f"[2/2] Planning (time limit {config.solver.time_limit_s:.0f} s) ...", flush=True)
+    _print_plan(plan_and_publish(checked, outputs, config))
+    return EXIT_OK
+
+
 def cmd_generate_demo(args: argparse.Namespace) -> int:
     """Write the demo brand's input tables into a folder."""
     from planning.demo_data import generate_demo_tables, write_demo_tables
@@ -92,20 +133,22 @@ def cmd_load_m5(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the demo data set into a local folder and run the weekly job on it."""
     from planning.demo_data import generate_demo_tables, write_demo_tables
-    from planning.pipeline import check_inputs
+    from planning.pipeline import check_inputs, plan_and_publish
     from planning.storage import LocalStorage
 
     config = _config(args)
     inputs = Path(args.dir) / "inputs"
-    print(f"[1/2] Generating the demo brand's data (seed {args.seed}) into {inputs} ...", flush=True)
+    print(f"[1/3] Generating the demo brand's data (seed {args.seed}) into {inputs} ...", flush=True)
     as_of = {"as_of": args.as_of} if args.as_of else {}
     tables = generate_demo_tables(seed=args.seed, n_skus=args.skus, **as_of)
     write_demo_tables(tables, inputs, fmt="csv")
     print(f"      {len(tables)} tables, {sum(len(t) for t in tables.values()):,} rows", flush=True)
-    print("[2/2] Validating the inputs against their data contracts ...", flush=True)
+    print("[2/3] Validating the inputs against their data contracts ...", flush=True)
     checked = check_inputs(LocalStorage(inputs), config)
     print(f"      {checked.report.summary_line()}")
     print(f"      Report: {checked.report_uri}")
+    print(f"[3/3] Planning (time limit {config.solver.time_limit_s:.0f} s) ...", flush=True)
+    _print_plan(plan_and_publish(checked, LocalStorage(Path(args.dir) / "outputs"), config))
     return EXIT_OK
 
 
@@ -129,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed of the demo brand")
     demo.add_argument("--skus", type=int, default=300, help="number of SKUs in the demo catalogue")
     demo.set_defaults(func=cmd_demo)
+
+    plan = sub.add_parser("plan", help="validate the inputs, plan the week and publish the plan")
+    common(plan)
+    plan.add_argument("--inputs", help="folder or s3://bucket/prefix with the input tables (default: config)")
+    plan.add_argument("--outputs", help="folder or s3://bucket/prefix to publish into (default: config)")
+    plan.set_defaults(func=cmd_plan)
 
     validate = sub.add_parser("validate", help="check input tables against their data contracts")
     common(validate)
@@ -170,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"CONFIGURATION ERROR: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except PlanCheckError as error:
+        print(f"INTERNAL ERROR: {error}", file=sys.stderr)
+        return EXIT_INTERNAL
     except NoPlanError as error:
         print(f"NO PLAN: {error}", file=sys.stderr)
         return EXIT_NO_PLAN

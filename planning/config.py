@@ -90,7 +90,7 @@ class SolverConfig(_Strict):
 
     time_limit_s: Annotated[float, Field(gt=0.0)] = 120.0
     backstop_s: Annotated[float, Field(gt=0.0)] = Field(
-        60.0, description="Extra seconds after the time limit before the solve is abandoned."
+        30.0, description="Seconds kept inside the time limit for HiGHS overshooting its own limit."
     )
     mip_rel_gap: Annotated[float, Field(ge=0.0, le=1.0)] = 0.005
     threads: int = Field(1, ge=1)

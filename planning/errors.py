@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from planning.checks import Violation
     from planning.validation import ValidationReport
 
 
@@ -36,3 +37,15 @@ class NoPlanError(PlanningError):
 
 class PublishError(PlanningError):
     """Outputs could not be published; nothing was marked as the latest plan."""
+
+
+class PlanCheckError(PlanningError):
+    """The plan tables break an invariant: a defect of ours, so nothing is published."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        shown = "; ".join(f"{v.rule}: {v.detail}" for v in violations[:10])
+        super().__init__(
+            f"the plan breaks {len(violations)} invariant(s) and was not published ({shown}). "
+            "This is a bug in buyplan, not in your data: please report it with the run's inputs."
+        )

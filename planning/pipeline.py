@@ -1,7 +1,7 @@
 """The weekly job's steps as plain functions, shared by the CLI and the Prefect flows.
 
 Each step takes storage handles and a ``RunConfig`` and returns values; none of them reads
-the environment. Today the job validates the inputs; planning steps are added here as they land.
+the environment: validate the inputs, then plan and publish.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from planning.config import RunConfig
 from planning.inputs import InputTable, load_input_tables
+from planning.publish import publish_plan
+from planning.run import PlanRun, plan_week
 from planning.storage import Storage
 from planning.validation import ValidationReport, require_valid, validate_inputs
 
@@ -53,3 +55,22 @@ def check_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
     log.info("%s (%.1f s)", report.summary_line(), report.seconds)
     require_valid(report, report_uri)
     return CheckedInputs(tables=tables, report=report, report_uri=report_uri)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPlan:
+    """A plan run and where it was published."""
+
+    run: PlanRun
+    uri: str
+
+
+def plan_and_publish(checked: CheckedInputs, outputs: Storage, config: RunConfig) -> PublishedPlan:
+    """Plan the validated inputs and publish the checked plan (tables, manifest, success marker)."""
+    if checked.report.as_of is None:
+        raise ValueError("the inputs carry no as-of date: set as_of in the configuration")
+    typed = {name: table.typed for name, table in checked.tables.items()}
+    run = plan_week(typed, checked.report.as_of, config)
+    log.info("%s", run.report.summary_line())
+    uri = publish_plan(outputs, run, checked.report, config)
+    return PublishedPlan(run=run, uri=uri)

@@ -56,10 +56,13 @@ import dataclasses
 import enum
 import logging
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import highspy
@@ -613,11 +616,33 @@ def _fix_integers(form: _StandardForm, values: Mapping[str, float]) -> _Standard
 # --------------------------------------------------------------------------------------------
 
 
+_BANNER_LOCK = threading.Lock()
+
+
+def _quiet_highs() -> highspy.Highs:
+    """``highspy.Highs()`` without the copyright banner HiGHS prints to stdout on first use.
+
+    The banner is written by the C++ library straight to file descriptor 1, so a CLI's own
+    output (and anything piping it) would carry it; it is muted by pointing fd 1 at /dev/null
+    for the constructor only.
+    """
+    with _BANNER_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with Path(os.devnull).open("wb") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                return highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _new_highs(
     settings: SolverConfig, log_to_console: bool, highs_options: Mapping[str, HighsOptionValue] | None
 ) -> highspy.Highs:
     """A fresh HiGHS instance with the options from ``settings`` and any raw overrides."""
-    h = highspy.Highs()
+    h = _quiet_highs() if not log_to_console else highspy.Highs()
     options: dict[str, HighsOptionValue] = {
         "output_flag": log_to_console,
         "log_to_console": log_to_console,

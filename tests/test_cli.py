@@ -76,3 +76,58 @@ def test_validate_inputs_on_s3_over_http(
     report = json.loads(body.read())
     assert report["valid"] is True and len(report["tables"]) == len(VALID_TABLES)
     assert "testing" not in json.dumps(report)  # no credential ever lands in a report
+
+
+def _plan_config(tmp_path: Path, inputs: str, outputs: str, extra: str = "") -> Path:
+    config = tmp_path / "plan.yaml"
+    config.write_text(
+        f"storage:\n  inputs: {inputs}\n  outputs: {outputs}\n{extra}"
+        "solver:\n  time_limit_s: 20\n  backstop_s: 5\n  threads: 1\n"
+    )
+    return config
+
+
+def test_plan_publishes_tables_manifest_and_success_marker_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = write_tables(tmp_path / "inputs", dict(VALID_TABLES))
+    outputs = tmp_path / "outputs"
+    config = _plan_config(tmp_path, str(inputs), str(outputs))
+    assert cli.main(["plan", "--config", str(config)]) == cli.EXIT_OK
+    assert "Published:" in capsys.readouterr().out
+    (run,) = list((outputs / "plans" / "as_of=2026-11-30").iterdir())
+    names = {p.name for p in run.iterdir()}
+    assert {"purchase_plan.parquet", "projected_inventory.parquet", "manifest.json", "_SUCCESS"} <= names
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["solve"]["status"] in {"optimal", "time_limit_with_plan"}
+    assert manifest["solve"]["gap"] is not None and manifest["solve"]["best_bound"] is not None
+    assert {o["table"] for o in manifest["outputs"]} >= {"purchase_plan", "transfer_plan", "projected_inventory"}
+    marker_time = (run / "_SUCCESS").stat().st_mtime_ns
+    # Same inputs and config: same run id, nothing written again.
+    assert cli.main(["plan", "--config", str(config)]) == cli.EXIT_OK
+    assert [p.name for p in (outputs / "plans" / "as_of=2026-11-30").iterdir()] == [run.name]
+    assert (run / "_SUCCESS").stat().st_mtime_ns == marker_time
+
+
+def test_plan_on_invalid_inputs_publishes_nothing(tmp_path: Path) -> None:
+    tables = dict(VALID_TABLES)
+    tables["items"] = tables["items"].replace("2.6,12,active", "2.6,12,retired")
+    inputs = write_tables(tmp_path / "inputs", tables)
+    outputs = tmp_path / "outputs"
+    config = _plan_config(tmp_path, str(inputs), str(outputs))
+    assert cli.main(["plan", "--config", str(config)]) == cli.EXIT_INVALID_INPUT
+    assert not outputs.exists()
+
+
+@pytest.mark.s3
+def test_plan_reads_and_publishes_on_s3_over_http(
+    s3_endpoint: str, s3_bucket: str, s3_admin_client: Any, tmp_path: Path
+) -> None:
+    for name, text in VALID_TABLES.items():
+        s3_admin_client.put_object(Bucket=s3_bucket, Key=f"in/{name}.csv", Body=text.encode())
+    endpoint = f"  endpoint_url: {s3_endpoint}\n"  # inside the storage section
+    config = _plan_config(tmp_path, f"s3://{s3_bucket}/in", f"s3://{s3_bucket}/out", extra=endpoint)
+    assert cli.main(["plan", "--config", str(config)]) == cli.EXIT_OK
+    listed = s3_admin_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/plans/")
+    keys = sorted(obj["Key"].rsplit("/", 1)[1] for obj in listed["Contents"])
+    assert "_SUCCESS" in keys and "purchase_plan.parquet" in keys and "manifest.json" in keys

@@ -1,0 +1,105 @@
+"""One weekly planning run on validated inputs: forecast -> problem -> solve -> plan -> checks.
+
+Pure with respect to storage and the environment: it takes typed tables and a config and
+returns values. ``planning.pipeline`` wires it to storage; the Prefect flow will too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from planning.checks import check_plan
+from planning.config import RunConfig
+from planning.errors import NoPlanError, PlanCheckError
+from planning.forecast import FORECAST_COLUMNS, Forecast, external_forecast, trailing_average_forecast
+from planning.optimize import OptimizeResult, optimize
+from planning.plan import PlanTables, extract_plan
+from planning.problem import PlanningProblem, build_problem
+from planning.solve import NoPlanFoundError, SolveReport, lp_duals_with_integers_fixed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    """Everything one run produced, before publishing."""
+
+    as_of: date
+    problem: PlanningProblem
+    forecast: Forecast
+    result: OptimizeResult
+    plan: PlanTables
+    budget_shadow_prices: dict[str, float]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def report(self) -> SolveReport:
+        return self.result.report
+
+
+def plan_start(snapshot: date) -> date:
+    """The plan starts on the Monday of the snapshot's week."""
+    return snapshot - timedelta(days=snapshot.weekday())
+
+
+def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, weeks: int) -> Forecast:
+    """The built-in forecast, overridden by the external forecast for the rows it covers."""
+    built_in = trailing_average_forecast(tables["demand_history"], as_of, weeks)
+    external = tables.get("external_forecast")
+    if external is None or external.empty:
+        return built_in
+    given = external_forecast(external, as_of, weeks)
+    keys = ["sku", "location", "channel", "week"]
+    kept = built_in.frame.merge(given.frame[keys], on=keys, how="left", indicator=True)
+    kept = kept[kept["_merge"] == "left_only"][list(FORECAST_COLUMNS)]
+    frame = pd.concat([kept, given.frame], ignore_index=True)
+    return Forecast(frame=frame, method=f"{built_in.method}+external")
+
+
+def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str, float]:
+    """Cost saved by one more unit of each budget, from the LP with the plan's integers fixed."""
+    m = result.model
+    rows = [m.budget_limit[b] for b in m.BUDGETS]
+    if not rows:
+        return {}
+    values = {var.name: float(var.value) for var in m.component_data_objects(pyo.Var) if var.value is not None}
+    try:
+        duals = lp_duals_with_integers_fixed(m, values, config.solver, rows)
+    except (NoPlanError, ValueError) as error:  # reported, not fatal: the plan itself stands
+        log.warning("budget shadow prices unavailable: %s", error)
+        return {}
+    # Stored as spend - overrun <= limit: the dual is d(cost)/d(limit), <= 0; report the saving.
+    return {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
+
+
+def plan_week(tables: dict[str, pd.DataFrame], snapshot: date, config: RunConfig) -> PlanRun:
+    """Plan one week from typed, validated tables; raises if there is no plan or it is broken."""
+    seconds: dict[str, Any] = {}
+    started = time.perf_counter()
+    as_of = plan_start(snapshot)
+    forecast = make_forecast(tables, as_of, config.horizon.weeks)
+    seconds["forecast"] = time.perf_counter() - started
+    problem = build_problem(tables, forecast, config, as_of)
+    seconds["problem"] = time.perf_counter() - started - seconds["forecast"]
+    result = optimize(problem, config.solver)
+    if not result.report.has_plan:
+        raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
+    seconds.update({f"solve_{k}": v for k, v in result.stage_seconds.items()})
+    t = time.perf_counter()
+    plan = extract_plan(result.model, problem, config.horizon.frozen_weeks)
+    violations = check_plan(plan, problem)
+    if violations:
+        raise PlanCheckError(violations)
+    seconds["extract_and_check"] = time.perf_counter() - t
+    t = time.perf_counter()
+    prices = budget_shadow_prices(result, config)
+    seconds["shadow_prices"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - started
+    return PlanRun(as_of, problem, forecast, result, plan, prices, seconds)
