@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 LP_SHARE = 0.25  # of the time limit, at most, for the LP relaxation
 START_SHARE = 0.15  # for completing the rounded start
+BACKSTOP_SHARE = 0.25  # most of the limit kept back for HiGHS overshooting its own
 # LP orders below this share of the smallest orderable quantity are dropped, not rounded up.
 ROUND_UP_THRESHOLD = 0.5
 
@@ -52,22 +53,37 @@ def _limited(settings: SolverConfig, seconds: float) -> SolverConfig:
 
 
 def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[str, float]) -> dict[OrderSlot, int]:
-    """Whole packs per order slot from LP order quantities: drop small ones, round up the rest.
+    """Whole packs per order slot from the LP's fractional orders.
 
-    A kept order is at least its MOQ; a purchase order below its supplier's minimum value is
-    topped up on its largest line.
+    Per sourcing option, week by week, the LP's quantities are accumulated until they reach
+    half the smallest orderable quantity (the MOQ, or one pack); the accumulated quantity is
+    then ordered, rounded up to whole packs and at least the MOQ, in the first week of the
+    run, so it arrives no later than the LP wanted any of it. The LP spreads small fractional
+    orders over many weeks when an MOQ binds; rounding each one on its own would either drop
+    them all (lost sales) or buy an MOQ every week. Then PO minimums are topped up, budgets
+    repaired, and POs still below their minimum dropped.
     """
-    packs: dict[OrderSlot, int] = {}
+    by_option: dict[str, list[OrderSlot]] = defaultdict(list)
     for slot in m.ORDER_SLOTS:
-        option = problem.options[slot[0]]
-        locked = problem.locked_units.get(slot, 0.0)
-        wanted = option.pack_size * lp.get(m.packs[slot].name, 0.0)
-        smallest = max(option.moq - locked, option.pack_size)
-        if wanted < ROUND_UP_THRESHOLD * smallest:
-            needed = max(0.0, option.moq - locked) if locked else 0.0
-        else:
-            needed = max(wanted, option.moq - locked)
-        packs[slot] = min(math.ceil(needed / option.pack_size - 1e-9), problem.order_pack_bound[slot])
+        by_option[slot[0]].append(slot)
+    packs: dict[OrderSlot, int] = {}
+    for option_id, slots in by_option.items():
+        option = problem.options[option_id]
+        smallest = max(option.moq, option.pack_size)
+        carried, first = 0.0, None
+        for slot in sorted(slots, key=lambda s: s[1]):
+            packs[slot] = 0  # locked slots stay at 0 extra packs: they are kept exactly
+            if slot in problem.locked_units:
+                continue
+            wanted = option.pack_size * lp.get(m.packs[slot].name, 0.0)
+            if wanted <= 1e-9 and first is None:
+                continue
+            first = first or slot
+            carried += wanted
+            if carried >= ROUND_UP_THRESHOLD * smallest:
+                needed = max(carried, option.moq)
+                packs[first] = min(math.ceil(needed / option.pack_size - 1e-9), problem.order_pack_bound[first])
+                carried, first = 0.0, None
     _top_up_po_minimums(problem, packs, top_up=True)
     _repair_budgets(problem, packs, lp={slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
     _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
@@ -202,8 +218,10 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     for var in fixed:
         var.unfix()
 
-    # HiGHS may overshoot its limit; leave the backstop's margin inside the configured limit.
-    remaining = limit - (time.perf_counter() - started) - settings.backstop_s
+    # HiGHS may overshoot its limit; keep the backstop's margin inside the configured limit,
+    # but never more than a quarter of it, so the MIP always gets real time.
+    reserve = min(settings.backstop_s, BACKSTOP_SHARE * limit)
+    remaining = limit - (time.perf_counter() - started) - reserve
     final = solve(m, _limited(settings, remaining), initial=start_values or None, log_to_console=log_to_console)
     _stage("mip", final, seconds)
     best, from_start = _better(start, final)
@@ -234,13 +252,14 @@ def _better(start: SolveResult, final: SolveResult) -> tuple[SolveResult, bool]:
 def _with_bound(best: SolveReport, mip: SolveReport, from_start: bool, lp_bound: float | None) -> SolveReport:
     """The published plan's report with the best proven lower bound and the gap against it.
 
-    A plan taken from the rounded start is optimal only in its restricted problem, so it is
-    never reported as OPTIMAL: the MIP ran out of time without beating it.
+    Only the full MIP's bound and the LP relaxation's optimum are valid bounds; the rounded
+    start's own bound holds only with its orders fixed, so it is never published. A plan taken
+    from the rounded start is never OPTIMAL: the MIP ran out of time without beating it.
     """
-    bounds = [b for b in (mip.best_bound, lp_bound) if b is not None and math.isfinite(b)]
+    bounds = [b for b in (mip.best_bound if mip.is_mip else None, lp_bound) if b is not None and math.isfinite(b)]
     status = PlanStatus.TIME_LIMIT_WITH_PLAN if from_start else best.status
     if not bounds or best.objective is None:
-        return dataclasses.replace(best, status=status)
+        return dataclasses.replace(best, status=status, best_bound=None, gap=None)
     bound = min(max(bounds), best.objective)
     gap = (best.objective - bound) / max(abs(best.objective), 1e-9)
     return dataclasses.replace(best, best_bound=bound, gap=gap, status=status)
