@@ -19,12 +19,13 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyomo.environ as pyo
 
 from models import build_model
 from planning.config import SolverConfig
-from planning.problem import OrderSlot, PlanningProblem
+from planning.problem import Budget, OrderSlot, PlanningProblem
 from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[s
     for slot in m.ORDER_SLOTS:
         by_option[slot[0]].append(slot)
     packs: dict[OrderSlot, int] = {}
+    later: dict[OrderSlot, list[OrderSlot]] = {}  # an order's other weeks in its run: where it may move
     for option_id, slots in by_option.items():
         option = problem.options[option_id]
         smallest = max(option.moq, option.pack_size)
@@ -78,14 +80,19 @@ def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[s
             wanted = option.pack_size * lp.get(m.packs[slot].name, 0.0)
             if wanted <= 1e-9 and first is None:
                 continue
-            first = first or slot
+            if first is None:
+                first, later[slot] = slot, []
+            else:
+                later[first].append(slot)
             carried += wanted
             if carried >= ROUND_UP_THRESHOLD * smallest:
                 needed = max(carried, option.moq)
                 packs[first] = min(math.ceil(needed / option.pack_size - 1e-9), problem.order_pack_bound[first])
                 carried, first = 0.0, None
+        # A run that never reaches half an MOQ is dropped: topping every such run up to its MOQ
+        # was measured to flood warehouse capacity (the MIP decides those cases instead).
     _top_up_po_minimums(problem, packs, top_up=True)
-    _repair_budgets(problem, packs, lp={slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
+    _repair_budgets(problem, packs, later, lp={slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
     _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
     return packs
 
@@ -100,43 +107,71 @@ def _cash_by_week(problem: PlanningProblem, slot: OrderSlot, units: float) -> li
     return paid
 
 
-def _repair_budgets(problem: PlanningProblem, packs: dict[OrderSlot, int], lp: Mapping[OrderSlot, float]) -> None:
-    """Cut rounded orders back until each budget holds, where rounding (not the LP) broke it.
+def _in_scope(problem: PlanningProblem, budget: Budget, slot: OrderSlot) -> bool:
+    option = problem.options[slot[0]]
+    if budget.supplier and option.supplier != budget.supplier:
+        return False
+    return not budget.category or problem.items[option.sku].category == budget.category
 
-    Orders that were rounded up the most relative to what the LP wanted go first; locked
-    units are never cut. A budget that even the LP overran is left to the model's priced slack.
+
+def _repair_budgets(
+    problem: PlanningProblem,
+    packs: dict[OrderSlot, int],
+    later: dict[OrderSlot, list[OrderSlot]],
+    lp: Mapping[OrderSlot, float],
+) -> None:
+    """Move or cut rounded orders until each budget holds, in week order.
+
+    Rounding pulls spend forward (an accumulated order is placed in the first week of its
+    run), so an order paying into an overspent week first moves to the next week of its run;
+    only an order with nowhere left to go is cut (to its MOQ, then to nothing). Orders the LP
+    wanted least go first; locked units are never touched. A budget that even the LP overran
+    is left to the model's priced slack.
     """
-    for budget in problem.budgets:
+    for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
         weeks = set(budget.weeks)
-        slots = [
-            s
-            for s in packs
-            if packs[s] > 0
-            and (not budget.supplier or problem.options[s[0]].supplier == budget.supplier)
-            and (not budget.category or problem.items[problem.options[s[0]].sku].category == budget.category)
-            and any(week in weeks for week, _ in _cash_by_week(problem, s, 1.0))
-        ]
 
         def in_budget(slot: OrderSlot, units: float, weeks: set[int] = weeks) -> float:
             return sum(cash for week, cash in _cash_by_week(problem, slot, units) if week in weeks)
 
-        spent = sum(
-            in_budget(s, problem.options[s[0]].pack_size * packs[s] + problem.locked_units.get(s, 0.0)) for s in slots
-        )
-        # Least wanted by the LP first: the ratio of LP packs to rounded packs.
-        slots.sort(key=lambda s: lp.get(s, 0.0) / max(packs[s], 1))
-        for s in slots:
+        def units(slot: OrderSlot) -> float:
+            return problem.options[slot[0]].pack_size * packs[slot] + problem.locked_units.get(slot, 0.0)
+
+        paying = [s for s in packs if (packs[s] > 0 or s in problem.locked_units) and _in_scope(problem, budget, s)]
+        spent = sum(in_budget(s, units(s)) for s in paying)
+        movable = sorted((s for s in paying if packs[s] > 0), key=lambda s: lp.get(s, 0.0) / max(packs[s], 1))
+        for slot in movable:
             if spent <= budget.limit:
                 break
-            option = problem.options[s[0]]
-            per_pack = in_budget(s, option.pack_size)
-            floor = math.ceil(max(0.0, option.moq - problem.locked_units.get(s, 0.0)) / option.pack_size - 1e-9)
-            cut = min(packs[s] - floor, math.ceil((spent - budget.limit) / per_pack - 1e-9)) if per_pack > 0 else 0
-            packs[s] -= max(cut, 0)
-            spent -= max(cut, 0) * per_pack
-            if spent > budget.limit and s not in problem.locked_units and packs[s] > 0:
-                spent -= packs[s] * per_pack  # below the MOQ it is all or nothing
-                packs[s] = 0
+            current = slot
+            while spent > budget.limit and later.get(current) and in_budget(current, units(current)) > 0:
+                target, rest = later[current][0], later[current][1:]
+                count = min(packs[current], problem.order_pack_bound[target])
+                spent -= in_budget(current, units(current))
+                packs[current], packs[target] = 0, count
+                later[target] = rest
+                spent += in_budget(target, units(target))
+                current = target
+            if spent > budget.limit and packs[current] > 0:
+                spent -= _cut(problem, packs, current, spent - budget.limit, in_budget)
+
+
+def _cut(
+    problem: PlanningProblem, packs: dict[OrderSlot, int], slot: OrderSlot, excess: float, in_budget: Any
+) -> float:
+    """Cut an order's packs by about ``excess`` of cash in the budget; returns the cash removed."""
+    option = problem.options[slot[0]]
+    per_pack = in_budget(slot, option.pack_size)
+    if per_pack <= 0:
+        return 0.0
+    floor = math.ceil(option.moq / option.pack_size - 1e-9)
+    cut = max(0, min(packs[slot] - floor, math.ceil(excess / per_pack - 1e-9)))
+    removed = cut * per_pack
+    packs[slot] -= cut
+    if removed < excess and packs[slot] > 0:  # below the MOQ it is all or nothing
+        removed += packs[slot] * per_pack
+        packs[slot] = 0
+    return removed
 
 
 def _top_up_po_minimums(problem: PlanningProblem, packs: dict[OrderSlot, int], *, top_up: bool) -> None:
@@ -205,7 +240,7 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     seconds["build"] = time.perf_counter() - started
     limit = settings.time_limit_s
 
-    lp = solve(m, _limited(settings, LP_SHARE * limit), highs_options={"solve_relaxation": True})
+    lp = solve(m, _limited(settings, LP_SHARE * limit), relax_integrality=True)
     _stage("lp_relaxation", lp, seconds)
     lp_bound = lp.report.objective if lp.report.status is PlanStatus.OPTIMAL else None
 

@@ -279,11 +279,14 @@ def solve(
     objective_name: str | None = None,
     log_to_console: bool = False,
     highs_options: Mapping[str, HighsOptionValue] | None = None,
+    relax_integrality: bool = False,
 ) -> SolveResult:
     """Solve ``model`` with HiGHS and return the report and values, whatever the outcome.
 
     Never raises for solver outcomes: a result without a plan has ``report.has_plan`` False
-    and empty ``values``. Use ``solve_model`` to raise instead. Arguments as in ``solve_model``.
+    and empty ``values``. Use ``solve_model`` to raise instead. Arguments as in ``solve_model``;
+    ``relax_integrality`` solves the LP relaxation and returns its fractional values (its
+    optimum is a valid lower bound of the MIP).
 
     Returns:
         The report and, when there is a plan, ``var.name → value`` for every HiGHS column.
@@ -294,6 +297,8 @@ def solve(
         form = _compile(model, objective_name)
     except InfeasibleConstraintException as exc:
         return _trivially_infeasible(str(exc), settings, time.perf_counter() - t0)
+    if relax_integrality:
+        form = dataclasses.replace(form, integer=np.zeros_like(form.integer))
     timings["compile"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
