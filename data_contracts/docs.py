@@ -48,6 +48,8 @@ edit the declarations, not this page. How the demo data and the M5 tables are ma
 - The inventory snapshot has a single as-of date (a warning if it is more than 7 days old).
 - Budgets of period `week` start on a Monday, of period `month` on the 1st; their category and
   supplier exist. Locked orders match a sourcing option. New items have a launch date.
+- A channel reservation names a channel its location serves, and exactly one of a quantity or
+  weeks of cover.
 - Warnings only: negative demand (returns), allocated above on hand, active SKUs with no history.
 
 ## Tables

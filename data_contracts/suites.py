@@ -289,6 +289,14 @@ def reference_rules(ctx: RuleContext) -> list[Rule]:
         ),
         _ref("external_forecast", "sku", "items.sku", skus, add_sku),
         _ref("external_forecast", "location", "locations.location", locations, add_loc),
+        _ref("channel_reservations", "location", "locations.location", locations, add_loc),
+        _ref(
+            "channel_reservations",
+            "category",
+            "items.category",
+            [*ctx.values("items", "category"), ""],
+            "use a category that appears in items, or leave it empty for all",
+        ),
         _ref("locked_orders", "sku", "items.sku", skus, add_sku),
         _ref("locked_orders", "supplier", "suppliers.supplier", suppliers, add_sup),
         _ref("locked_orders", "ship_to", "locations.location", locations, add_loc),
@@ -388,6 +396,11 @@ def derive_columns(frames: Mapping[str, pd.DataFrame], ctx: RuleContext) -> dict
         option_keys = set(options["sku"] + "|" + options["supplier"] + "|" + options["ship_to"] + "|" + options["mode"])
         locked_keys = locked["sku"] + "|" + locked["supplier"] + "|" + locked["ship_to"] + "|" + locked["mode"]
         locked["_matches_sourcing_option"] = locked_keys.isin(option_keys)
+    if (reservations := out.get("channel_reservations")) is not None:
+        reservations["_location_serves_channel"] = _pairs(reservations, "location", "channel").isin(served)
+        reservations["_one_reservation_kind"] = (
+            reservations["reserved_units"].notna() != reservations["weeks_of_cover"].notna()
+        )
     if (targets := out.get("service_targets")) is not None:
         targets["_scope_value_given"] = (targets["scope"] == "all") == (targets["scope_value"].fillna("") == "")
     if items is not None:
@@ -434,6 +447,10 @@ FLAG_RULES: tuple[tuple[str, str, str, str, Severity, str, str], ...] = (
     ("service_targets", "scope_value.given", "_scope_value_given", "scope_value", "error",
      "scope_value is empty exactly when scope is all",
      "fill scope_value with the SKU, class or category, or use scope all"),
+    ("channel_reservations", "channel.served_by_location", "_location_serves_channel", "channel", "error",
+     "the location serves the channel", "add the channel to the location's channels, or correct the row"),
+    ("channel_reservations", "reserved_units.one_of", "_one_reservation_kind", "reserved_units", "error",
+     "exactly one of reserved_units and weeks_of_cover", "fill one of the two columns and leave the other empty"),
     ("items", "launch_date.given_for_new", "_launch_date_given", "launch_date", "error",
      "new items have a launch_date", "add the launch date of each new item"),
     ("items", "sku.has_history", "_has_history", "sku", "warning", "active SKUs have demand history",

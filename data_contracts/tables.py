@@ -636,6 +636,44 @@ LOCKED_ORDERS = TableContract(
     example="order_id,sku,supplier,ship_to,mode,order_date,quantity\nAPPROVED-77,TEE-001,SHENZHEN-TEX,WH-EAST,ocean,2026-12-07,1200\n",
 )
 
+CHANNEL_RESERVATIONS = TableContract(
+    name="channel_reservations",
+    title="Channel reservations (optional)",
+    description=(
+        "Stock a shared location keeps back for one channel (for example cover kept for DTC at a "
+        "warehouse that also serves Walmart): other channels and outbound transfers may not use it. "
+        "Give a fixed quantity per SKU or weeks of that channel's forecast, for all SKUs or one category."
+    ),
+    columns=(
+        Column("location", "string", "Location holding the stock; must exist in `locations`."),
+        Column("channel", "string", "Channel the stock is kept for; the location must serve it."),
+        Column(
+            "category",
+            "string",
+            "Only SKUs of this category; empty = all SKUs.",
+            required=False,
+            nullable=True,
+            default="",
+        ),
+        Column(
+            "reserved_units", "float", "Units kept per SKU.", unit="units", min_value=0, required=False, nullable=True
+        ),
+        Column(
+            "weeks_of_cover",
+            "float",
+            "Weeks of the channel's forecast kept per SKU.",
+            unit="weeks",
+            min_value=0,
+            required=False,
+            nullable=True,
+        ),
+    ),
+    key=("location", "channel", "category"),
+    required=False,
+    notes=("Give exactly one of `reserved_units` and `weeks_of_cover` per row.",),
+    example="location,channel,category,reserved_units,weeks_of_cover\nWH-EAST,shopify,,,2\n",
+)
+
 CONTRACTS: tuple[TableContract, ...] = (
     DEMAND_HISTORY,
     INVENTORY,
@@ -650,5 +688,6 @@ CONTRACTS: tuple[TableContract, ...] = (
     SERVICE_TARGETS,
     EXTERNAL_FORECAST,
     LOCKED_ORDERS,
+    CHANNEL_RESERVATIONS,
 )
 CONTRACTS_BY_NAME: dict[str, TableContract] = {c.name: c for c in CONTRACTS}

@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 
 from models.budget import define_budget
 from models.capacity import define_capacity
+from models.channel_allocation import define_channel_allocation
 from models.index import index_problem
 from models.inventory_balance import define_inventory_balance
 from models.objective import COST_TERMS, define_objective
@@ -31,5 +32,6 @@ def build_model(problem: PlanningProblem) -> pyo.ConcreteModel:
     define_capacity(m, problem, index)  # warehouse space in units or volume
     define_budget(m, problem, index)  # cash paid by payment terms against budgets
     define_service_level(m, problem, index)  # safety-stock and fill-rate targets, soft
+    define_channel_allocation(m, problem)  # stock kept back for a channel at shared locations, soft
     define_objective(m, problem)  # named cost terms, minimised
     return m

@@ -28,6 +28,7 @@ COST_TERMS = (
     "shortage_cost",
     "safety_stock_cost",
     "fill_rate_cost",
+    "reservation_cost",
     "capacity_overrun_cost",
     "budget_overrun_cost",
     "end_of_horizon_credit",
@@ -55,6 +56,9 @@ def define_objective(m: pyo.ConcreteModel, problem: PlanningProblem) -> None:
     )
     m.fill_rate_cost = pyo.Expression(
         expr=sum(pen.fill_rate_shortfall[i] * m.fill_rate_shortfall[i] for i in m.FILL_RATE_SKUS)
+    )
+    m.reservation_cost = pyo.Expression(
+        expr=sum(pen.reservation_shortfall[k[0]] * m.reservation_shortfall[k] for k in m.RESERVATIONS)
     )
     m.capacity_overrun_cost = pyo.Expression(
         expr=pen.capacity_overrun * (sum(m.capacity_overrun.values()) + sum(m.supplier_capacity_overrun.values()))

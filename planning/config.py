@@ -52,6 +52,11 @@ class CostConfig(_Strict):
     safety_stock_shortfall_penalty: NonNegative = Field(
         0.2, description="Penalty per unit-week below safety stock, as a share of unit cost."
     )
+    reservation_shortfall_penalty: NonNegative = Field(
+        1.5,
+        description="Penalty per unit-week of a channel reservation not kept, as a multiple of the SKU's "
+        "lost-sale penalty: other channels lose a sale before they take reserved stock.",
+    )
     budget_overrun_penalty: NonNegative = Field(
         1000.0, description="Penalty per currency unit spent above budget; far above every other cost."
     )

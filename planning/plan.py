@@ -27,7 +27,7 @@ class PlanTables:
     transfers: pd.DataFrame
     inventory: pd.DataFrame
     costs: dict[str, float]
-    overruns: dict[str, float]  # slack used: budget:<id>, supplier:<s>:<week>, location:<l>:<week>
+    overruns: dict[str, float]  # slack used: budget:<id>, supplier:<s>:<week>, location:<l>:<week>, reservation:...
 
 
 def _value(var: object) -> float:
@@ -189,4 +189,8 @@ def overruns(m: pyo.ConcreteModel) -> dict[str, float]:
     used = {f"budget:{b}": _value(m.budget_overrun[b]) for b in m.BUDGETS}
     used |= {f"supplier:{s}:{t}": _value(m.supplier_capacity_overrun[s, t]) for s, t in m.SUPPLIER_WEEKS}
     used |= {f"location:{loc}:{t}": _value(m.capacity_overrun[loc, t]) for loc, t in m.CAPACITY_WEEKS}
+    used |= {
+        f"reservation:{i}:{loc}:{c}:{t}": _value(m.reservation_shortfall[i, loc, c, t])
+        for i, loc, c, t in m.RESERVATIONS
+    }
     return {key: value for key, value in used.items() if value > QUANTITY_TOLERANCE}

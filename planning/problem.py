@@ -107,6 +107,7 @@ class Budget:
 @dataclass(frozen=True, slots=True)
 class Penalties:
     safety_stock_shortfall: dict[str, float]  # per sku, per unit-week below target
+    reservation_shortfall: dict[str, float]  # per sku, per unit-week of a channel reservation not kept
     fill_rate_shortfall: dict[str, float]  # per sku, per unit of demand below target
     budget_overrun: float  # per currency unit
     capacity_overrun: float  # per unit (or litre) above a location or supplier capacity
@@ -142,6 +143,7 @@ class PlanningProblem:
     budgets: tuple[Budget, ...]
     carry_budget_forward: bool
     penalties: Penalties
+    reservations: Mapping[DemandKey, float] = field(default_factory=dict)  # (sku, loc, channel, week) -> units
     forecast_method: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -167,6 +169,7 @@ class PlanningProblem:
             open_arrivals={k: v for k, v in self.open_arrivals.items() if k[0] in skus},
             demand={k: v for k, v in self.demand.items() if k[0] in skus},
             safety_stock={k: v for k, v in self.safety_stock.items() if k[0] in skus},
+            reservations={k: v for k, v in self.reservations.items() if k[0] in skus},
             fill_rate_target={k: v for k, v in self.fill_rate_target.items() if k in skus},
             options=keep_options,
             order_slots=order_slots,
@@ -577,6 +580,7 @@ def build_problem(
         budgets=_weekly_budgets(budget_rows, as_of, horizon, fx),
         carry_budget_forward=config.costs.carry_budget_forward,
         penalties=_penalties(items, config),
+        reservations=_reservations(tables.get("channel_reservations"), items, points, demand, horizon),
         forecast_method=forecast.method,
     )
 
@@ -681,8 +685,42 @@ def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
     costs, service = config.costs, config.service
     return Penalties(
         safety_stock_shortfall={s: i.unit_cost * costs.safety_stock_shortfall_penalty for s, i in items.items()},
+        reservation_shortfall={s: i.lost_sale_penalty * costs.reservation_shortfall_penalty for s, i in items.items()},
         fill_rate_shortfall={s: i.unit_cost * service.fill_rate_shortfall_penalty for s, i in items.items()},
         budget_overrun=costs.budget_overrun_penalty,
         capacity_overrun=costs.capacity_overrun_penalty,
         end_of_horizon_value_share=costs.end_of_horizon_value_share,
     )
+
+
+def _reservations(
+    frame: pd.DataFrame | None,
+    items: Mapping[str, Item],
+    points: tuple[StockPoint, ...],
+    demand: Mapping[DemandKey, float],
+    horizon: int,
+) -> dict[DemandKey, float]:
+    """(sku, location, channel, week) -> units kept back for the channel at the end of the week.
+
+    Weeks of cover count forward: the channel's forecast over the following weeks (a fractional
+    last week counts in part), so the reserve is what the channel will need next.
+    """
+    if frame is None:
+        return {}
+    reserved: dict[DemandKey, float] = {}
+    for row in rows_of(frame):
+        location, channel, category = str(row.location), str(row.channel), _text(row.category)
+        for sku, loc in points:
+            if loc != location or (category and items[sku].category != category):
+                continue
+            for t in range(horizon):
+                if pd.notna(row.reserved_units):
+                    units = float(row.reserved_units)
+                else:
+                    weeks = float(row.weeks_of_cover)
+                    ahead = [demand.get((sku, loc, channel, k), 0.0) for k in range(t + 1, horizon)]
+                    whole = int(weeks)
+                    units = sum(ahead[:whole]) + (weeks - whole) * (ahead[whole] if whole < len(ahead) else 0.0)
+                if units > 0:
+                    reserved[(sku, loc, channel, t)] = max(units, reserved.get((sku, loc, channel, t), 0.0))
+    return reserved

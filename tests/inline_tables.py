@@ -66,6 +66,7 @@ VALID_TABLES: dict[str, str] = {
         "2026-12-01,month,90000,USD,Apparel,\n"
     ),
     "service_targets": "scope,scope_value,metric,target\nall,,fill_rate,0.95\nservice_class,A,fill_rate,0.98\n",
+    "channel_reservations": "location,channel,category,reserved_units,weeks_of_cover\nWH-EAST,shopify,,,2\n",
     "locked_orders": (
         "order_id,sku,supplier,ship_to,mode,order_date,quantity\n"
         "APPROVED-77,TEE-001,SHENZHEN-TEX,WH-EAST,ocean,2026-12-07,1200\n"

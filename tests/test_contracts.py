@@ -111,6 +111,8 @@ BROKEN_CASES: list[tuple[str, Mutation, str, tuple[int, str] | None]] = [
     ("locked order without option", _replace("locked_orders", ",ocean,2026-12-07", ",air-express,2026-12-07"), "locked_orders.sourcing_option.exists", (1, "TEE-001")),
     ("closure ends before start", _replace("supplier_closures", "2027-02-01,2027-02-21", "2027-02-21,2027-02-01"), "supplier_closures.end_date.after_start", (1, "2027-02-01")),
     ("deposit above one", _replace("suppliers", ",20000,0.3", ",20000,30"), "suppliers.deposit_share.range", (1, "30")),
+    ("reservation for a channel not served", _replace("channel_reservations", "WH-EAST,shopify", "WH-EAST,amazon"), "channel_reservations.channel.served_by_location", (1, "amazon")),
+    ("reservation of both kinds", _replace("channel_reservations", ",,2", ",40,2"), "channel_reservations.reserved_units.one_of", (1, "40")),
     ("service target for unknown class", _append("service_targets", "service_class,Z,fill_rate,0.9\n"), "service_targets.scope_value.references_items_service_class", (3, "Z")),
 ]  # fmt: skip
 
