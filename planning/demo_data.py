@@ -267,6 +267,16 @@ def generate_demo_tables(seed: int = 7, as_of: date = date(2026, 11, 30), n_skus
         "budgets": _budgets(model, as_of, closures),
         "service_targets": service_targets_table(),
         "locked_orders": _locked_orders(sourcing, catalog, closures, as_of),
+        # The own warehouse also ships Walmart orders: keep a week of Shopify cover back for DTC.
+        "channel_reservations": pd.DataFrame(
+            {
+                "location": [WAREHOUSE],
+                "channel": ["shopify"],
+                "category": [""],
+                "reserved_units": [np.nan],
+                "weeks_of_cover": [1.0],
+            }
+        ),
     }
     return {name: conform_to_contract(name, frame) for name, frame in tables.items()}
 

@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 
 LP_SHARE = 0.25  # of the time limit, at most, for the LP relaxation
 START_SHARE = 0.15  # for completing the rounded start
-BACKSTOP_SHARE = 0.25  # most of the limit kept back for HiGHS overshooting its own
+BACKSTOP_SHARE = 0.25
+REPAIR_PASSES = (
+    3  # budget repair passes; the last one only cuts  # most of the limit kept back for HiGHS overshooting its own
+)
 # LP orders below this share of the smallest orderable quantity are dropped, not rounded up.
 ROUND_UP_THRESHOLD = 0.5
 
@@ -92,7 +95,10 @@ def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[s
         # A run that never reaches half an MOQ is dropped: topping every such run up to its MOQ
         # was measured to flood warehouse capacity (the MIP decides those cases instead).
     _top_up_po_minimums(problem, packs, top_up=True)
-    _repair_budgets(problem, packs, later, lp={slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
+    lp_packs = {slot: lp.get(m.packs[slot].name, 0.0) for slot in packs}
+    _repair_supplier_capacity(problem, packs, later, lp_packs, allow_moves=True)
+    _repair_budgets(problem, packs, later, lp=lp_packs)
+    _repair_supplier_capacity(problem, packs, later, lp_packs, allow_moves=False)
     _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
     return packs
 
@@ -105,6 +111,42 @@ def _cash_by_week(problem: PlanningProblem, slot: OrderSlot, units: float) -> li
     if option.deposit_share < 1:
         paid.append((slot[1] + option.lead_weeks, (1 - option.deposit_share) * value))
     return paid
+
+
+def _repair_supplier_capacity(
+    problem: PlanningProblem,
+    packs: dict[OrderSlot, int],
+    later: dict[OrderSlot, list[OrderSlot]],
+    lp: Mapping[OrderSlot, float],
+    *,
+    allow_moves: bool,
+) -> None:
+    """Move (or cut) rounded orders until no supplier ships more than its weekly capacity.
+
+    Weeks are taken in order and orders only move later, so one pass settles every week.
+    """
+    by_week: dict[tuple[str, int], list[OrderSlot]] = defaultdict(list)
+    for slot in packs:
+        by_week[(problem.options[slot[0]].supplier, slot[1])].append(slot)
+    for supplier, week in sorted(by_week, key=lambda k: (k[1], k[0])):
+        capacity = problem.suppliers[supplier].weekly_capacity
+        if capacity is None:
+            continue
+        slots = [s for s in packs if s[1] == week and problem.options[s[0]].supplier == supplier]
+        load = sum(problem.options[s[0]].pack_size * packs[s] + problem.locked_units.get(s, 0.0) for s in slots)
+        for slot in sorted((s for s in slots if packs[s] > 0), key=lambda s: lp.get(s, 0.0) / max(packs[s], 1)):
+            if load <= capacity:
+                break
+            units = problem.options[slot[0]].pack_size * packs[slot]
+            if allow_moves and later.get(slot):
+                target, rest = later[slot][0], later[slot][1:]
+                packs[target], packs[slot], later[target] = min(packs[slot], problem.order_pack_bound[target]), 0, rest
+            else:
+                option = problem.options[slot[0]]
+                keep = max(0.0, units - (load - capacity))
+                count = math.floor(keep / option.pack_size + 1e-9)
+                packs[slot] = count if count * option.pack_size >= option.moq else 0
+            load -= units - problem.options[slot[0]].pack_size * packs[slot]
 
 
 def _in_scope(problem: PlanningProblem, budget: Budget, slot: OrderSlot) -> bool:
@@ -128,6 +170,23 @@ def _repair_budgets(
     wanted least go first; locked units are never touched. A budget that even the LP overran
     is left to the model's priced slack.
     """
+    # Moving an order later also moves its deposit into an earlier week, which may break a
+    # budget already repaired: repeat, and in the last pass only cut (cuts never move cash).
+    for attempt in range(REPAIR_PASSES):
+        if not _repair_pass(problem, packs, later, lp, allow_moves=attempt < REPAIR_PASSES - 1):
+            return
+
+
+def _repair_pass(
+    problem: PlanningProblem,
+    packs: dict[OrderSlot, int],
+    later: dict[OrderSlot, list[OrderSlot]],
+    lp: Mapping[OrderSlot, float],
+    *,
+    allow_moves: bool,
+) -> bool:
+    """One pass over the budgets in week order; returns whether any budget was over."""
+    any_over = False
     for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
         weeks = set(budget.weeks)
 
@@ -139,12 +198,15 @@ def _repair_budgets(
 
         paying = [s for s in packs if (packs[s] > 0 or s in problem.locked_units) and _in_scope(problem, budget, s)]
         spent = sum(in_budget(s, units(s)) for s in paying)
+        any_over |= spent > budget.limit + 1e-6
         movable = sorted((s for s in paying if packs[s] > 0), key=lambda s: lp.get(s, 0.0) / max(packs[s], 1))
         for slot in movable:
             if spent <= budget.limit:
                 break
             current = slot
-            while spent > budget.limit and later.get(current) and in_budget(current, units(current)) > 0:
+            while (
+                allow_moves and spent > budget.limit and later.get(current) and in_budget(current, units(current)) > 0
+            ):
                 target, rest = later[current][0], later[current][1:]
                 count = min(packs[current], problem.order_pack_bound[target])
                 spent -= in_budget(current, units(current))
@@ -154,6 +216,7 @@ def _repair_budgets(
                 current = target
             if spent > budget.limit and packs[current] > 0:
                 spent -= _cut(problem, packs, current, spent - budget.limit, in_budget)
+    return any_over
 
 
 def _cut(

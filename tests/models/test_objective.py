@@ -109,6 +109,7 @@ def test_every_named_cost_term() -> None:
         "shortage_cost": 6.0,  # B: 10 - 4 = 6 lost x max(floor 1, margin 0)
         "safety_stock_cost": 16.0,  # D: (5 - 1) short x 2 weeks x 0.2 x 10
         "fill_rate_cost": 220.0,  # B: 0.95 x 10 - 4 served = 5.5 below target x 2 x 20
+        "reservation_cost": 0.0,  # no channel reservations here: priced in test_channel_allocation
         "capacity_overrun_cost": 1000.0,  # MKT: (30 - 25) x 2 weeks x 100
         "budget_overrun_cost": 10000.0,  # A: 200 paid - 190 = 10 x 1000
         "end_of_horizon_credit": -165.0,  # -0.5 x 10 x (T 2 + C 30 + D 1)
