@@ -30,8 +30,8 @@ from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, so
 
 log = logging.getLogger(__name__)
 
-LP_SHARE = 0.25  # of the time limit, at most, for the LP relaxation
-START_SHARE = 0.15  # for completing the rounded start
+LP_SHARE = 0.4  # of the time limit, at most, for the LP relaxation (its values drive the start)
+START_SHARE = 0.2  # for completing the rounded start
 BACKSTOP_SHARE = 0.25
 REPAIR_PASSES = (
     3  # budget repair passes; the last one only cuts  # most of the limit kept back for HiGHS overshooting its own
@@ -290,6 +290,20 @@ def _fix_orders(m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[O
     return fixed
 
 
+def _fix_lanes(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[str, float]) -> list[pyo.Var]:
+    """Fix each lane-week with a minimum shipment open where the LP shipped the minimum, else shut."""
+    from models.index import index_problem
+
+    by_lane_week = index_problem(problem).transfers_by_lane_week
+    fixed = []
+    for lane_week in m.LANE_WEEKS:
+        shipped = sum(lp.get(m.transfer[slot].name, 0.0) for slot in by_lane_week[lane_week])
+        var = m.lane_used[lane_week]
+        var.fix(1 if shipped >= problem.lanes[lane_week[:2]].min_shipment - 1e-6 else 0)
+        fixed.append(var)
+    return fixed
+
+
 def _stage(name: str, result: SolveResult, seconds: dict[str, float]) -> None:
     seconds[name] = result.report.timings.get("total", 0.0)
     log.info("%s: %s", name, result.report.summary_line())
@@ -308,7 +322,16 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     lp_bound = lp.report.objective if lp.report.status is PlanStatus.OPTIMAL else None
 
     fixed = _fix_orders(m, problem, rounded_orders(m, problem, lp.values))
+    # Lanes too, where the LP shipped at least the minimum: the start is then a pure LP. If
+    # the rounded orders cannot feed a lane the LP used, that LP is infeasible: free the lanes.
+    lanes = _fix_lanes(m, problem, lp.values)
     start = solve(m, _limited(settings, START_SHARE * limit), log_to_console=log_to_console)
+    if not start.report.has_plan and lanes:
+        for var in lanes:
+            var.unfix()
+        start = solve(m, _limited(settings, START_SHARE * limit), log_to_console=log_to_console)
+    else:
+        fixed += lanes
     _stage("rounded_start", start, seconds)
     # Fixed variables are constants to HiGHS and missing from the start's values: add them,
     # so the MIP receives a complete start it can accept as its first incumbent.
