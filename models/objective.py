@@ -7,7 +7,7 @@ transfer_cost          sum k_fd x[i,f,d,t]
 shortage_cost          sum pi_i e[i,l,c,t]                          lost margin (or backlog-weeks)
 safety_stock_cost      sum rho_i g[i,l,t]
 fill_rate_cost         sum phi_i h[i]
-capacity_overrun_cost  sum kappa (u[l,t] + u[s,t])
+capacity_overrun_cost  sum kappa_l u[l,t] + sum kappa_s u[s,t]   location space, supplier capacity
 budget_overrun_cost    sum beta r_B                                 priced above everything else
 end_of_horizon_credit  - sum_{i,l} theta c_i I[i,l,T-1]             closing stock keeps value,
                                                                     so the plan does not run dry
@@ -61,7 +61,8 @@ def define_objective(m: pyo.ConcreteModel, problem: PlanningProblem) -> None:
         expr=sum(pen.reservation_shortfall[k[0]] * m.reservation_shortfall[k] for k in m.RESERVATIONS)
     )
     m.capacity_overrun_cost = pyo.Expression(
-        expr=pen.capacity_overrun * (sum(m.capacity_overrun.values()) + sum(m.supplier_capacity_overrun.values()))
+        expr=pen.capacity_overrun * sum(m.capacity_overrun.values())
+        + pen.supplier_capacity_overrun * sum(m.supplier_capacity_overrun.values())
     )
     m.budget_overrun_cost = pyo.Expression(expr=pen.budget_overrun * sum(m.budget_overrun.values()))
     m.end_of_horizon_credit = pyo.Expression(

@@ -61,7 +61,12 @@ class CostConfig(_Strict):
         1000.0, description="Penalty per currency unit spent above budget; far above every other cost."
     )
     capacity_overrun_penalty: NonNegative = Field(
-        100.0, description="Penalty per unit (or litre) above a location's or supplier's capacity."
+        5.0,
+        description="Penalty per unit-week (or litre-week) of stock above a location's capacity: "
+        "the price of overflow storage, far above normal holding.",
+    )
+    supplier_capacity_overrun_penalty: NonNegative = Field(
+        100.0, description="Penalty per unit ordered above a supplier's weekly capacity."
     )
     carry_budget_forward: bool = Field(False, description="Unused budget of a week rolls into the next weeks.")
     end_of_horizon_value_share: Fraction = Field(

@@ -110,7 +110,8 @@ class Penalties:
     reservation_shortfall: dict[str, float]  # per sku, per unit-week of a channel reservation not kept
     fill_rate_shortfall: dict[str, float]  # per sku, per unit of demand below target
     budget_overrun: float  # per currency unit
-    capacity_overrun: float  # per unit (or litre) above a location or supplier capacity
+    capacity_overrun: float  # per unit-week (or litre-week) above a location's capacity
+    supplier_capacity_overrun: float  # per unit ordered above a supplier's weekly capacity
     end_of_horizon_value_share: float
 
 
@@ -689,6 +690,7 @@ def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
         fill_rate_shortfall={s: i.unit_cost * service.fill_rate_shortfall_penalty for s, i in items.items()},
         budget_overrun=costs.budget_overrun_penalty,
         capacity_overrun=costs.capacity_overrun_penalty,
+        supplier_capacity_overrun=costs.supplier_capacity_overrun_penalty,
         end_of_horizon_value_share=costs.end_of_horizon_value_share,
     )
 

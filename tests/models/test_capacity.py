@@ -40,10 +40,10 @@ def test_capacity_limits_stock_built_ahead(
 @pytest.mark.parametrize(
     ("capacity", "unit", "volume", "overrun", "expected_cost"),
     [
-        # 50 on hand in 30 units of space: week 0 closes with 40, 10 over: 10 x 100 + holding (40 + 30) x 1 = 1070.
-        (30, "units", 0.0, 10.0, 1070.0),
-        # In litres: 40 units x 2 l = 80 l in 60 l, 20 l over: 20 x 100 + 70 = 2070.
-        (60, "volume", 2.0, 20.0, 2070.0),
+        # 50 on hand in 30 units of space: week 0 closes with 40, 10 over: 10 x 5 + holding (40 + 30) x 1 = 120.
+        (30, "units", 0.0, 10.0, 120.0),
+        # In litres: 40 units x 2 l = 80 l in 60 l, 20 l over: 20 x 5 + 70 = 170.
+        (60, "volume", 2.0, 20.0, 170.0),
     ],
 )
 def test_overrun_is_used_and_priced_when_opening_stock_exceeds_capacity(
@@ -59,5 +59,5 @@ def test_overrun_is_used_and_priced_when_opening_stock_exceeds_capacity(
     assert solved.orders() == {}
     assert solved.closing() == [40.0, 30.0]
     assert solved.plan.overruns == {"location:WH:0": pytest.approx(overrun)}
-    assert solved.cost("capacity_overrun_cost") == pytest.approx(100 * overrun)
+    assert solved.cost("capacity_overrun_cost") == pytest.approx(5 * overrun)  # 5 per unit-week (or litre-week)
     assert solved.objective == pytest.approx(expected_cost)

@@ -110,14 +110,14 @@ def test_every_named_cost_term() -> None:
         "safety_stock_cost": 16.0,  # D: (5 - 1) short x 2 weeks x 0.2 x 10
         "fill_rate_cost": 220.0,  # B: 0.95 x 10 - 4 served = 5.5 below target x 2 x 20
         "reservation_cost": 0.0,  # no channel reservations here: priced in test_channel_allocation
-        "capacity_overrun_cost": 1000.0,  # MKT: (30 - 25) x 2 weeks x 100
+        "capacity_overrun_cost": 50.0,  # MKT: (30 - 25) x 2 weeks x 5
         "budget_overrun_cost": 10000.0,  # A: 200 paid - 190 = 10 x 1000
         "end_of_horizon_credit": -165.0,  # -0.5 x 10 x (T 2 + C 30 + D 1)
     }
     assert set(expected) == set(COST_TERMS)
     assert solved.plan.costs == pytest.approx(expected)
-    # 200 + 12 + 66 + 5 + 6 + 16 + 220 + 1000 + 10000 - 165 = 11360.
-    assert solved.objective == pytest.approx(11360.0)
+    # 200 + 12 + 66 + 5 + 6 + 16 + 220 + 50 + 10000 - 165 = 10410.
+    assert solved.objective == pytest.approx(10410.0)
     assert solved.plan.overruns == pytest.approx(
         {
             f"budget:B0:{AS_OF}:CatA:all": 10.0,
