@@ -336,6 +336,7 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     # Fixed variables are constants to HiGHS and missing from the start's values: add them,
     # so the MIP receives a complete start it can accept as its first incumbent.
     start_values = {**start.values, **{var.name: float(var.value) for var in fixed}} if start.values else {}
+    start = dataclasses.replace(start, values=start_values)
     for var in fixed:
         var.unfix()
 
@@ -343,7 +344,7 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     # but never more than a quarter of it, so the MIP always gets real time.
     reserve = min(settings.backstop_s, BACKSTOP_SHARE * limit)
     remaining = limit - (time.perf_counter() - started) - reserve
-    final = solve(m, _limited(settings, remaining), initial=start_values or None, log_to_console=log_to_console)
+    final = solve(m, _limited(settings, remaining), initial=start.values or None, log_to_console=log_to_console)
     _stage("mip", final, seconds)
     best, from_start = _better(start, final)
     if not best.report.has_plan:
