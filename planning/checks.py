@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from planning.plan import PlanTables
-from planning.problem import PlanningProblem, rows_of
+from planning.problem import Budget, PlanningProblem, rows_of
 
 # Absolute tolerance in units (or currency) for sums of solver values.
 TOLERANCE = 1e-4
@@ -96,23 +96,31 @@ def _budgets(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, flo
             paid[(row.order_week + option.lead_weeks, category, row.supplier)] += (
                 1 - option.deposit_share
             ) * row.line_value
-    found = []
-    for budget in problem.budgets:
-        if problem.carry_budget_forward:
-            continue  # cumulative limits with carry-over: not recomputed here yet
-        spent = sum(
+
+    def spent_in(budget: Budget) -> float:
+        return sum(
             cash
             for (week, category, supplier), cash in paid.items()
             if week in budget.weeks
             and (not budget.category or category == budget.category)
             and (not budget.supplier or supplier == budget.supplier)
         )
-        allowed = budget.limit + overruns.get(f"budget:{budget.budget_id}", 0.0)
-        if spent > allowed + TOLERANCE * max(1.0, budget.limit):
+
+    found = []
+    # With carry-forward, each row limits the running total of its scope up to and including it.
+    chains: dict[tuple[str, str], list[Budget]] = defaultdict(list)
+    for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
+        chain = chains[(budget.category, budget.supplier)]
+        chain.append(budget)
+        rows = list(chain) if problem.carry_budget_forward else [budget]
+        spent = sum(spent_in(row) for row in rows)
+        limit = sum(row.limit for row in rows)
+        allowed = limit + overruns.get(f"budget:{budget.budget_id}", 0.0)
+        if spent > allowed + TOLERANCE * max(1.0, limit):
             found.append(
                 Violation(
                     "budget",
-                    f"{budget.budget_id}: spend {spent:.2f} > limit {budget.limit:.2f} with no overrun reported",
+                    f"{budget.budget_id}: spend {spent:.2f} > limit {limit:.2f} with no overrun reported",
                 )
             )
     return found

@@ -64,14 +64,19 @@ def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, weeks: int) -> F
 
 
 def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str, float]:
-    """Cost saved by one more unit of each budget, from the LP with the plan's integers fixed."""
+    """Cost saved by one more unit of each budget: the LP with the plan's order lines, POs and
+    lanes fixed and quantities free."""
     m = result.model
     rows = [m.budget_limit[b] for b in m.BUDGETS]
     if not rows:
         return {}
     values = {var.name: float(var.value) for var in m.component_data_objects(pyo.Var) if var.value is not None}
     try:
-        duals = lp_duals_with_integers_fixed(m, values, config.solver, rows)
+        # Order lines, POs and lanes stay as planned; pack counts stay free, so the price says what
+        # one more unit of cash would buy, not what the overrun slack costs.
+        duals = lp_duals_with_integers_fixed(
+            m, values, config.solver, rows, relax=lambda var: var.parent_component() is m.packs
+        )
     except (NoPlanError, ValueError) as error:  # reported, not fatal: the plan itself stands
         log.warning("budget shadow prices unavailable: %s", error)
         return {}

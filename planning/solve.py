@@ -60,7 +60,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,8 +396,13 @@ def lp_duals_with_integers_fixed(
     rows: Sequence[Any],
     *,
     objective_name: str | None = None,
+    relax: Callable[[Any], bool] | None = None,
 ) -> dict[str, float]:
     """Shadow prices of ``rows`` in the LP left when every integer column is fixed at its value.
+
+    ``relax(var)`` True keeps that integer column free and continuous instead of fixing it:
+    integer quantities (whole packs, say) must stay free, or a row whose only other column is
+    a slack would report the slack's price, not the value of one more unit of the row.
 
     Sign convention: the dual of a row is d(objective) / dδ when the row's bounds move to
     ``lower + δ <= body <= upper + δ`` in Pyomo's stored form (``con.lower``, ``con.body``,
@@ -429,6 +434,9 @@ def lp_duals_with_integers_fixed(
     missing_rows = [con.name for con in rows if id(con) not in row_of]
     if missing_rows:
         raise ValueError(f"not rows of the compiled model (inactive or constant): {missing_rows[:10]}")
+    if relax is not None:
+        keep_free = np.array([bool(relax(var)) for var in form.columns], dtype=bool)
+        form = dataclasses.replace(form, integer=form.integer & ~keep_free)
     fixed = _fix_integers(form, values)
     h = _new_highs(settings, False, None)
     _pass_model(h, fixed)

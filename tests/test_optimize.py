@@ -10,6 +10,7 @@ from models import build_model
 from planning.checks import check_plan
 from planning.optimize import _with_bound, optimize, rounded_orders
 from planning.plan import extract_plan
+from planning.run import budget_shadow_prices
 from planning.solve import PlanStatus, solve
 from tests.models.helpers import budgets, config, monday, one_sku, option, options, problem_of
 
@@ -76,3 +77,14 @@ def test_a_start_plan_never_publishes_its_own_restricted_bound() -> None:
     with_lp = _with_bound(report, no_bound, from_start=True, lp_bound=150.0)
     assert with_lp.best_bound == 150.0
     assert with_lp.gap == pytest.approx((report.objective - 150.0) / report.objective)
+
+
+def test_budget_shadow_price_is_what_one_more_unit_of_cash_saves() -> None:
+    # 10 wanted in week 0 at cost 10, a lost sale costs 990, week 0's budget is 50: buy 5, lose 5.
+    # One more unit of cash buys 0.1 unit more: saves 0.1 x 990 lost - 1 paid = 98.
+    tables = one_sku([10], budgets=budgets((monday(0), "week", 50, "")))
+    run = config(1)
+    problem = problem_of(tables, run)
+    result = optimize(problem, run.solver)
+    assert result.report.objective == pytest.approx(50 + 5 * 990)
+    assert budget_shadow_prices(result, run) == {problem.budgets[0].budget_id: pytest.approx(98.0)}

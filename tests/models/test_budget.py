@@ -7,11 +7,13 @@ unit: the overrun is never worth using for a free decision.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pyomo.environ as pyo
 import pytest
 
+from planning.checks import check_plan
 from tests.models.helpers import (
     AS_OF,
     budgets,
@@ -164,3 +166,14 @@ def test_budget_overrun_only_when_locked_orders_exceed_it(
     expected_overruns = {f"budget:B0:{AS_OF}:all:all": pytest.approx(overrun)} if overrun else {}
     assert solved.plan.overruns == expected_overruns
     assert solved.objective == pytest.approx(expected_cost)
+
+
+def test_checks_hold_carry_forward_budgets_to_their_running_total() -> None:
+    tables = one_sku([0, 0, 15], items=PRICED, budgets=weekly(50, 50, 50))
+    solved = solve(tables, weeks=3, costs={"carry_budget_forward": True})
+    # 15 units in week 2 cost 150 = the running limit 50 + 50 + 50: the plan passes (checked in solve).
+    # One unit more is 160 > 150 with no overrun reported: the invariant must catch it.
+    tampered = solved.plan.purchases.copy()
+    tampered.loc[0, ["quantity", "line_value"]] = [16.0, 160.0]
+    rules = {v.rule for v in check_plan(replace(solved.plan, purchases=tampered), solved.problem)}
+    assert "budget" in rules
