@@ -13,6 +13,7 @@ from models.capacity import define_capacity
 from models.channel_allocation import define_channel_allocation
 from models.index import index_problem
 from models.inventory_balance import define_inventory_balance
+from models.lot_sizing_cuts import define_lot_sizing_cuts
 from models.objective import COST_TERMS, define_objective
 from models.ordering import define_ordering
 from models.service_level import define_service_level
@@ -33,5 +34,6 @@ def build_model(problem: PlanningProblem) -> pyo.ConcreteModel:
     define_budget(m, problem, index)  # cash paid by payment terms against budgets
     define_service_level(m, problem, index)  # safety-stock and fill-rate targets, soft
     define_channel_allocation(m, problem)  # stock kept back for a channel at shared locations, soft
+    define_lot_sizing_cuts(m, problem, index)  # valid (l,S) rows: a tighter LP bound, no plan cut off
     define_objective(m, problem)  # named cost terms, minimised
     return m

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,18 @@ def test_checks_catch_a_broken_plan(tmp_path: Path) -> None:
     bad_orders = plan.purchases.copy()
     bad_orders.loc[0, "quantity"] += 0.5
     assert "order_multiple" in {v.rule for v in check_plan(replace(plan, purchases=bad_orders), problem)}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances)
+def test_lot_sizing_cuts_cut_off_no_optimal_plan(tables: dict[str, str]) -> None:
+    problem, config = _problem(tables)
+    with_cuts = build_model(problem)
+    without_cuts = build_model(problem)
+    without_cuts.lot_sizing_cut.deactivate()
+    costs = []
+    for model in (with_cuts, without_cuts):
+        result = solve_model(model, config.solver)
+        assert result.report.status is PlanStatus.OPTIMAL
+        costs.append(result.report.objective)
+    assert costs[0] == pytest.approx(costs[1], abs=1e-6)
