@@ -82,6 +82,16 @@ def _capacities(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, 
         allowed = overruns.get(f"supplier:{supplier}:{week}", 0.0)
         if capacity is not None and units > capacity + allowed + TOLERANCE:
             found.append(Violation("supplier_capacity", f"{supplier} week {week}: {units:.0f} > {capacity:.0f}"))
+    inv = plan.inventory
+    size = inv["sku"].map({sku: item.unit_volume for sku, item in problem.items.items()})
+    by_unit = {loc: unit for loc, (_, unit) in problem.locations.items()}
+    used = inv.assign(space=inv["closing"].where(inv["location"].map(by_unit) == "units", inv["closing"] * size))
+    occupied = used.groupby(["location", "week"], as_index=False)[["space"]].sum()
+    for location, week, space in rows_of(occupied):
+        capacity = problem.locations[location][0]
+        allowed = overruns.get(f"location:{location}:{week}", 0.0)
+        if capacity is not None and space > capacity + allowed + TOLERANCE * max(1.0, capacity):
+            found.append(Violation("location_capacity", f"{location} week {week}: {space:.0f} > {capacity:.0f}"))
     return found
 
 

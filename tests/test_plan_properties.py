@@ -136,3 +136,15 @@ def test_lot_sizing_cuts_cut_off_no_optimal_plan(tables: dict[str, str]) -> None
         assert result.report.status is PlanStatus.OPTIMAL
         costs.append(result.report.objective)
     assert costs[0] == pytest.approx(costs[1], abs=1e-6)
+
+
+def test_checks_catch_stock_above_warehouse_space() -> None:
+    # The warehouse (400 units here) may not hold more than its space unless an overrun is reported.
+    tables = instance_tables(6, 24, 1, "200", 2000.0, [10, 0, 5], [12] * 24)
+    tables["locations"] = tables["locations"].replace("WH,warehouse,,web", "WH,warehouse,400,web")
+    problem, config = _problem(tables)
+    _, plan = _solve(problem, config)
+    assert check_plan(plan, problem) == []
+    crowded = plan.inventory.copy()
+    crowded.loc[crowded["location"] == "WH", "closing"] += 1000
+    assert "location_capacity" in {v.rule for v in check_plan(replace(plan, inventory=crowded), problem)}
