@@ -62,7 +62,23 @@ def define_budget(m: pyo.ConcreteModel, problem: PlanningProblem, index: ModelIn
             by_scope[(budget.category, budget.supplier)].append(budget)
             earlier[budget.budget_id] = list(by_scope[(budget.category, budget.supplier)])
 
+    @m.Expression(m.BUDGETS)
+    def budget_spend(m, b):
+        return sum(spend(m, row) for row in earlier.get(b, [budgets[b]]))
+
+    caps = budget_caps(problem)
+
     @m.Constraint(m.BUDGETS)
     def budget_limit(m, b):
-        rows = earlier.get(b, [budgets[b]])
-        return sum(spend(m, row) for row in rows) <= sum(row.limit for row in rows) + m.budget_overrun[b]
+        return m.budget_spend[b] <= caps[b] + m.budget_overrun[b]
+
+
+def budget_caps(problem: PlanningProblem) -> dict[str, float]:
+    """Right-hand side of each budget row: its limit, or with carry-forward the limits so far."""
+    caps = {b.budget_id: b.limit for b in problem.budgets}
+    if problem.carry_budget_forward:
+        so_far: dict[tuple[str, str], float] = defaultdict(float)
+        for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
+            so_far[(budget.category, budget.supplier)] += budget.limit
+            caps[budget.budget_id] = so_far[(budget.category, budget.supplier)]
+    return caps

@@ -19,11 +19,14 @@ def define_capacity(m: pyo.ConcreteModel, problem: PlanningProblem, index: Model
     m.CAPACITY_WEEKS = pyo.Set(initialize=index.capacity_weeks, dimen=2, ordered=True)
     m.capacity_overrun = pyo.Var(m.CAPACITY_WEEKS, domain=pyo.NonNegativeReals)
 
-    @m.Constraint(m.CAPACITY_WEEKS)
-    def location_capacity(m, loc, t):
-        capacity, unit = problem.locations[loc]
+    @m.Expression(m.CAPACITY_WEEKS)
+    def space_used(m, loc, t):
+        unit = problem.locations[loc][1]
         size = {
             sku: 1.0 if unit == "units" else problem.items[sku].unit_volume for sku, _ in index.points_by_location[loc]
         }
-        used = sum(size[sku] * m.inventory[sku, loc, t] for sku, _ in index.points_by_location[loc])
-        return used <= capacity + m.capacity_overrun[loc, t]
+        return sum(size[sku] * m.inventory[sku, loc, t] for sku, _ in index.points_by_location[loc])
+
+    @m.Constraint(m.CAPACITY_WEEKS)
+    def location_capacity(m, loc, t):
+        return m.space_used[loc, t] <= problem.locations[loc][0] + m.capacity_overrun[loc, t]

@@ -74,7 +74,10 @@ def define_ordering(m: pyo.ConcreteModel, problem: PlanningProblem, index: Model
         value = sum(options[o].unit_cost * m.order_units[o, tt] for o, tt in index.slots_by_po[(s, loc, t)])
         return value >= problem.suppliers[s].po_minimum_value * m.po_open[s, loc, t]
 
+    @m.Expression(m.SUPPLIER_WEEKS)
+    def supplier_units(m, s, t):
+        return sum(m.order_units[o, tt] for o, tt in index.slots_by_supplier_week[(s, t)])
+
     @m.Constraint(m.SUPPLIER_WEEKS)
     def supplier_capacity(m, s, t):
-        units = sum(m.order_units[o, tt] for o, tt in index.slots_by_supplier_week[(s, t)])
-        return units <= problem.suppliers[s].weekly_capacity + m.supplier_capacity_overrun[s, t]
+        return m.supplier_units[s, t] <= problem.suppliers[s].weekly_capacity + m.supplier_capacity_overrun[s, t]

@@ -108,6 +108,21 @@ class SolverConfig(_Strict):
     mip_heuristic_effort: Fraction = 0.25
 
 
+class DecompositionConfig(_Strict):
+    """When and how to solve SKU blocks apart, with the coupling rows priced (``planning.decompose``)."""
+
+    method: Literal["auto", "whole", "blocks"] = Field(
+        "auto", description="auto: the whole model up to whole_model_max_skus SKUs, blocks above."
+    )
+    whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
+    block_skus: int = Field(1, ge=1, description="SKUs per block.")
+    block_rel_gap: Fraction = Field(0.002, description="Relative gap each block is solved to.")
+    block_time_limit_s: Annotated[float, Field(gt=0.0)] = 10.0
+    max_passes: int = Field(8, ge=1, description="Pricing passes over all blocks, at most.")
+    workers: int = Field(2, ge=1, description="Worker threads solving blocks (one HiGHS thread each).")
+    dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); empty = threads.")
+
+
 class ValidationConfig(_Strict):
     """Thresholds of the cross-table data rules."""
 
@@ -136,6 +151,7 @@ class RunConfig(_Strict):
     costs: CostConfig = Field(default_factory=CostConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    decomposition: DecompositionConfig = Field(default_factory=DecompositionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
 

@@ -94,13 +94,44 @@ def rounded_orders(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[s
                 carried, first = 0.0, None
         # A run that never reaches half an MOQ is dropped: topping every such run up to its MOQ
         # was measured to flood warehouse capacity (the MIP decides those cases instead).
-    _top_up_po_minimums(problem, packs, top_up=True)
-    lp_packs = {slot: lp.get(m.packs[slot].name, 0.0) for slot in packs}
-    _repair_supplier_capacity(problem, packs, later, lp_packs, allow_moves=True)
-    _repair_budgets(problem, packs, later, lp=lp_packs)
-    _repair_supplier_capacity(problem, packs, later, lp_packs, allow_moves=False)
-    _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
+    repair_orders(problem, packs, later, {slot: lp.get(m.packs[slot].name, 0.0) for slot in packs})
     return packs
+
+
+def runs_of(packs: Mapping[OrderSlot, int]) -> dict[OrderSlot, list[OrderSlot]]:
+    """For each order, the later weeks of its option up to the next order: where it may move."""
+    by_option: dict[str, list[OrderSlot]] = defaultdict(list)
+    for slot in sorted(packs, key=lambda s: (s[0], s[1])):
+        by_option[slot[0]].append(slot)
+    later: dict[OrderSlot, list[OrderSlot]] = {}
+    for slots in by_option.values():
+        current: OrderSlot | None = None
+        for slot in slots:
+            if packs[slot] > 0:
+                current = slot
+                later[slot] = []
+            elif current is not None:
+                later[current].append(slot)
+    return later
+
+
+def repair_orders(
+    problem: PlanningProblem,
+    packs: dict[OrderSlot, int],
+    later: dict[OrderSlot, list[OrderSlot]],
+    weights: Mapping[OrderSlot, float],
+) -> None:
+    """Make whole-pack orders meet PO minimums, supplier capacities and budgets, in place.
+
+    PO minimums are topped up first; then orders move later in their run (``later``) or are
+    cut until no supplier week and no budget is over; POs the cuts left below their minimum are
+    dropped. Orders with the least ``weight`` per pack (how much the source wanted them) go first.
+    """
+    _top_up_po_minimums(problem, packs, top_up=True)
+    _repair_supplier_capacity(problem, packs, later, weights, allow_moves=True)
+    _repair_budgets(problem, packs, later, lp=weights)
+    _repair_supplier_capacity(problem, packs, later, weights, allow_moves=False)
+    _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
 
 
 def _cash_by_week(problem: PlanningProblem, slot: OrderSlot, units: float) -> list[tuple[int, float]]:
@@ -290,14 +321,46 @@ def _fix_orders(m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[O
     return fixed
 
 
-def _fix_lanes(m: pyo.ConcreteModel, problem: PlanningProblem, lp: Mapping[str, float]) -> list[pyo.Var]:
-    """Fix each lane-week with a minimum shipment open where the LP shipped the minimum, else shut."""
+def complete_orders(
+    m: pyo.ConcreteModel,
+    problem: PlanningProblem,
+    packs: Mapping[OrderSlot, int],
+    shipped_units: Mapping[Any, float],
+    settings: SolverConfig,
+    log_to_console: bool = False,
+) -> SolveResult:
+    """The best plan with these orders: everything else (transfers, stock, service, slack) solved.
+
+    Order, line and PO decisions are fixed, and lanes too where ``shipped_units`` (per transfer
+    slot) reach the lane's minimum, so the solve is a pure LP. If the orders cannot feed a lane
+    so fixed, that LP is infeasible: the lanes are freed and it is solved again. The variables
+    are unfixed afterwards, and the result's values include the fixed ones, so it is a complete
+    start for a MIP.
+    """
+    fixed = _fix_orders(m, problem, packs)
+    lanes = _fix_lanes(m, problem, shipped_units)
+    result = solve(m, settings, log_to_console=log_to_console)
+    if not result.report.has_plan and lanes:
+        for var in lanes:
+            var.unfix()
+        result = solve(m, settings, log_to_console=log_to_console)
+    else:
+        fixed += lanes
+    # Fixed variables are constants to HiGHS and missing from the values: add them.
+    values = {**result.values, **{var.name: float(var.value) for var in fixed}} if result.values else {}
+    for var in fixed:
+        var.unfix()
+    return dataclasses.replace(result, values=values)
+
+
+def _fix_lanes(m: pyo.ConcreteModel, problem: PlanningProblem, shipped_units: Mapping[Any, float]) -> list[pyo.Var]:
+    """Fix each lane-week open where ``shipped_units`` (per transfer slot) reach its minimum, else shut."""
     from models.index import index_problem
 
     by_lane_week = index_problem(problem).transfers_by_lane_week
     fixed = []
     for lane_week in m.LANE_WEEKS:
-        shipped = sum(lp.get(m.transfer[slot].name, 0.0) for slot in by_lane_week[lane_week])
+        shipped = sum(shipped_units.get(slot, 0.0) for slot in by_lane_week[lane_week])
         var = m.lane_used[lane_week]
         var.fix(1 if shipped >= problem.lanes[lane_week[:2]].min_shipment - 1e-6 else 0)
         fixed.append(var)
@@ -321,24 +384,10 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
     _stage("lp_relaxation", lp, seconds)
     lp_bound = lp.report.objective if lp.report.status is PlanStatus.OPTIMAL else None
 
-    fixed = _fix_orders(m, problem, rounded_orders(m, problem, lp.values))
-    # Lanes too, where the LP shipped at least the minimum: the start is then a pure LP. If
-    # the rounded orders cannot feed a lane the LP used, that LP is infeasible: free the lanes.
-    lanes = _fix_lanes(m, problem, lp.values)
-    start = solve(m, _limited(settings, START_SHARE * limit), log_to_console=log_to_console)
-    if not start.report.has_plan and lanes:
-        for var in lanes:
-            var.unfix()
-        start = solve(m, _limited(settings, START_SHARE * limit), log_to_console=log_to_console)
-    else:
-        fixed += lanes
+    shipped = {slot: lp.values.get(m.transfer[slot].name, 0.0) for slot in m.TRANSFER_SLOTS}
+    packs = rounded_orders(m, problem, lp.values)
+    start = complete_orders(m, problem, packs, shipped, _limited(settings, START_SHARE * limit), log_to_console)
     _stage("rounded_start", start, seconds)
-    # Fixed variables are constants to HiGHS and missing from the start's values: add them,
-    # so the MIP receives a complete start it can accept as its first incumbent.
-    start_values = {**start.values, **{var.name: float(var.value) for var in fixed}} if start.values else {}
-    start = dataclasses.replace(start, values=start_values)
-    for var in fixed:
-        var.unfix()
 
     # HiGHS may overshoot its limit; keep the backstop's margin inside the configured limit,
     # but never more than a quarter of it, so the MIP always gets real time.

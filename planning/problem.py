@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from statistics import NormalDist
@@ -180,6 +180,64 @@ class PlanningProblem:
             transfer_bound={s: self.transfer_bound[s] for s in transfer_slots},
             po_slots=tuple(p for p in self.po_slots if p in po_keys),
         )
+
+
+    def split(self, blocks: Sequence[Collection[str]]) -> list[PlanningProblem]:
+        """``restrict`` for each block of SKUs, in one pass over the data (blocks must not overlap)."""
+        block_of = {sku: k for k, block in enumerate(blocks) for sku in block}
+
+        def by_block(mapping: Mapping[Any, Any], sku_of: Any) -> list[dict[Any, Any]]:
+            parts: list[dict[Any, Any]] = [{} for _ in blocks]
+            for key, value in mapping.items():
+                k = block_of.get(sku_of(key, value))
+                if k is not None:
+                    parts[k][key] = value
+            return parts
+
+        def first(key: Any, _: Any) -> str:
+            return str(key[0])
+
+        options = by_block(self.options, lambda _, option: option.sku)
+        option_block = {o: k for k, part in enumerate(options) for o in part}
+        order_slots: list[list[OrderSlot]] = [[] for _ in blocks]
+        for slot in self.order_slots:
+            if slot[0] in option_block:
+                order_slots[option_block[slot[0]]].append(slot)
+        transfer_slots: list[list[TransferSlot]] = [[] for _ in blocks]
+        for tslot in self.transfer_slots:
+            if tslot[0] in block_of:
+                transfer_slots[block_of[tslot[0]]].append(tslot)
+        points: list[list[StockPoint]] = [[] for _ in blocks]
+        for point in self.stock_points:
+            if point[0] in block_of:
+                points[block_of[point[0]]].append(point)
+        parts = {
+            name: by_block(getattr(self, name), first)
+            for name in ("initial_stock", "open_arrivals", "demand", "safety_stock", "reservations")
+        }
+        items = by_block(self.items, lambda sku, _: sku)
+        targets = by_block(self.fill_rate_target, lambda sku, _: sku)
+        out = []
+        for k in range(len(blocks)):
+            slots = tuple(order_slots[k])
+            pos = {(options[k][o].supplier, options[k][o].ship_to, t) for o, t in slots}
+            out.append(
+                replace(
+                    self,
+                    items=items[k],
+                    stock_points=tuple(points[k]),
+                    fill_rate_target=targets[k],
+                    options=options[k],
+                    order_slots=slots,
+                    order_pack_bound={s: self.order_pack_bound[s] for s in slots},
+                    locked_units={s: self.locked_units[s] for s in slots if s in self.locked_units},
+                    transfer_slots=tuple(transfer_slots[k]),
+                    transfer_bound={s: self.transfer_bound[s] for s in transfer_slots[k]},
+                    po_slots=tuple(p for p in self.po_slots if p in pos),
+                    **{name: part[k] for name, part in parts.items()},
+                )
+            )
+        return out
 
 
 def rows_of(frame: pd.DataFrame) -> list[Any]:

@@ -468,9 +468,21 @@ _RowData = tuple[
 ]
 
 
+# Pyomo's compiler binds scipy lazily on its first use, and a second thread arriving meanwhile
+# finds the binding half done ("'NoneType' object is not callable"): the first compile in the
+# process holds this lock, later ones run freely (block solves compile on worker threads).
+_FIRST_COMPILE = threading.Lock()
+_compiled_once = threading.Event()
+
+
 def _compile(model: pyo.ConcreteModel, objective_name: str | None) -> _StandardForm:
     """Compile the model with Pyomo's standard-form compiler and shape it for HiGHS."""
-    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    if _compiled_once.is_set():
+        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    else:
+        with _FIRST_COMPILE:
+            info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+            _compiled_once.set()
     n_col = len(info.columns)
     cost, offset, sense = _select_objective(info, objective_name, n_col)
     lower, upper, integer = _column_arrays(info.columns)

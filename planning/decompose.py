@@ -1,0 +1,339 @@
+"""Plan large catalogues by pricing the rows that couple SKUs: Lagrangian decomposition.
+
+Solved whole, the buy-plan MIP stops scaling early: HiGHS spends its time in the root cut
+loop of the budget-coupled model and may find no plan at all. SKUs share only a few rows
+(budgets, supplier capacity, location space, PO minimums and fixed costs, lane minimums), so:
+
+1. **Blocks.** The catalogue is cut into blocks of ``block_skus`` SKUs; each block's model is
+   built by the same ``build_model`` from ``PlanningProblem.split`` and turned into its
+   Lagrangian subproblem by ``models.lagrangian.price_coupling`` (budgets and capacities
+   priced, PO and lane minimums dropped, PO fixed costs shared).
+2. **Pricing passes.** Every pass solves all blocks at the current prices, on the configured
+   executor (threads, or a Dask cluster). The sum of the blocks' proven MIP bounds minus the
+   priced capacities is a valid lower bound on the whole model's optimum (see
+   ``models.lagrangian``). Prices move by the volume algorithm (Barahona & Anbil, 2000): the
+   step direction is the capacity excess of a running average of the block plans, not of the
+   last one, which damps the zig-zag of plain subgradient steps; the step length is Polyak's,
+   from the best plan's cost, and the centre only moves when the bound improves.
+3. **Repair.** Each pass's block orders are made to meet PO minimums, supplier capacity and
+   every budget (``planning.optimize.repair_orders``: top up, move later, cut) and completed on
+   the whole model with those orders fixed (an LP: transfers, stock, service, priced slack).
+   The cheapest completed plan is published, with its gap against the best bound.
+
+Passes stop at the configured gap, at ``max_passes``, or when the next pass would not fit in
+the time limit. Blocks are built, solved and freed inside the worker, one at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from models import build_model
+from models.lagrangian import CouplingRow, coupling_caps, price_caps, price_coupling, usage_values
+from planning.config import DecompositionConfig, SolverConfig
+from planning.executors import BlockExecutor, make_executor
+from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
+from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
+from planning.solve import PlanStatus, SolveReport, SolveResult, load_values
+
+log = logging.getLogger(__name__)
+
+STEP_FACTOR = 0.1  # first Polyak step: a tenth of the way the gap suggests
+STEP_GROW, STEP_SHRINK = 1.1, 0.6  # after a pass that raised / did not raise the bound
+MIN_AVERAGING, MAX_AVERAGING = 0.05, 0.5  # share of the newest pass in the averaged usage
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTask:
+    """One block's subproblem at the current prices: everything a worker needs, picklable."""
+
+    problem: PlanningProblem
+    prices: Mapping[CouplingRow, float]
+    po_share: Mapping[PoSlot, float]
+    settings: SolverConfig
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    """A block's plan at the prices, its proven bound, and what it uses of each coupling row."""
+
+    status: PlanStatus
+    bound: float | None
+    objective: float | None
+    packs: dict[OrderSlot, int]
+    shipped: dict[TransferSlot, float]
+    usage: dict[CouplingRow, float]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PassRecord:
+    """One pricing pass: the bound at its prices and the cost of the plan repaired from it."""
+
+    index: int
+    bound: float | None
+    plan_cost: float | None
+    excess: float  # norm of the averaged usage above capacity (0: the averaged plan fits)
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecompositionResult:
+    """What ``decompose`` adds to the published result, for benchmarks and the run record."""
+
+    blocks: int
+    passes: tuple[PassRecord, ...]
+    prices: dict[CouplingRow, float] = field(default_factory=dict)
+
+
+def solve_block(task: BlockTask) -> BlockResult:
+    """Build, price, solve and free one block (runs on a worker)."""
+    from planning.solve import solve  # a worker process imports it on first use
+
+    started = time.perf_counter()
+    m = build_model(task.problem)
+    price_coupling(m, task.problem, task.prices, task.po_share)
+    result = solve(m, task.settings)
+    if not result.report.has_plan:
+        return BlockResult(result.report.status, result.report.best_bound, None, {}, {}, {}, time.perf_counter() - started)
+    load_values(m, result)
+    packs = {slot: round(pyo.value(m.packs[slot])) for slot in m.ORDER_SLOTS}
+    shipped = {slot: float(pyo.value(m.transfer[slot])) for slot in m.TRANSFER_SLOTS}
+    return BlockResult(
+        status=result.report.status,
+        bound=result.report.best_bound,
+        objective=result.report.objective,
+        packs=packs,
+        shipped={slot: units for slot, units in shipped.items() if units > 1e-9},
+        usage=usage_values(m),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def make_blocks(problem: PlanningProblem, block_skus: int) -> list[tuple[str, ...]]:
+    """SKUs in blocks of ``block_skus``, neighbours by primary supplier and category."""
+
+    suppliers: dict[str, set[str]] = defaultdict(set)
+    for option in problem.options.values():
+        suppliers[option.sku].add(option.supplier)
+
+    def key(sku: str) -> tuple[str, str, str]:
+        return (min(suppliers[sku], default=""), problem.items[sku].category, sku)
+
+    skus = sorted(problem.skus, key=key) if block_skus > 1 else list(problem.skus)
+    return [tuple(skus[i : i + block_skus]) for i in range(0, len(skus), block_skus)]
+
+
+def po_shares(problem: PlanningProblem, blocks: Sequence[Sequence[str]]) -> dict[PoSlot, float]:
+    """Each PO's fixed cost split evenly over the blocks that can order on it."""
+    block_of = {sku: k for k, block in enumerate(blocks) for sku in block}
+    users: dict[PoSlot, set[int]] = defaultdict(set)
+    for option_id, week in problem.order_slots:
+        option = problem.options[option_id]
+        users[(option.supplier, option.ship_to, week)].add(block_of[option.sku])
+    return {po: 1.0 / len(ks) for po, ks in users.items()}
+
+
+class _Prices:
+    """The volume algorithm's state: centre prices, their bound, the averaged usage, step factor."""
+
+    def __init__(self, problem: PlanningProblem, start: Mapping[CouplingRow, float] | None) -> None:
+        self.caps = coupling_caps(problem)
+        self.ceiling = price_caps(problem)
+        self.trial: dict[CouplingRow, float] = {r: self._clip(r, v) for r, v in (start or {}).items() if r in self.caps}
+        self.centre = dict(self.trial)
+        self.bound = -math.inf
+        self.average: dict[CouplingRow, float] | None = None
+        self.step_factor = STEP_FACTOR
+
+    def _clip(self, row: CouplingRow, value: float) -> float:
+        return min(max(value, 0.0), self.ceiling[row[0]])
+
+    def bound_at_trial(self, results: Sequence[BlockResult]) -> float | None:
+        """L(trial) = sum of block bounds - sum of priced capacities; None if a block has no bound."""
+        if any(r.bound is None or not math.isfinite(r.bound) for r in results):
+            return None
+        return sum(r.bound for r in results if r.bound is not None) - sum(
+            price * self.caps[row] for row, price in self.trial.items()
+        )
+
+    def update(self, results: Sequence[BlockResult], bound: float | None, best_cost: float) -> float:
+        """Move the centre if the bound rose, average the usage, take the next trial; returns the excess norm."""
+        usage: dict[CouplingRow, float] = defaultdict(float)
+        for result in results:
+            for row, value in result.usage.items():
+                usage[row] += value
+        if bound is not None and bound > self.bound:
+            improved = self.bound > -math.inf
+            self.centre, self.bound = dict(self.trial), bound
+            self.step_factor *= STEP_GROW if improved else 1.0
+        else:
+            self.step_factor *= STEP_SHRINK
+        self.average = self._averaged(usage)
+        excess = {row: self.average.get(row, 0.0) - cap for row, cap in self.caps.items()}
+        # Rows with no price and slack to spare cannot move: leave them out of the norm.
+        active = {r: g for r, g in excess.items() if g > 0 or self.centre.get(r, 0.0) > 0}
+        norm2 = sum(g * g for g in active.values())
+        if norm2 <= 1e-12 or not math.isfinite(self.bound):
+            self.trial = dict(self.centre)
+            return math.sqrt(norm2)
+        step = self.step_factor * max(best_cost - self.bound, 1e-6 * abs(best_cost)) / norm2
+        trial = {row: self._clip(row, self.centre.get(row, 0.0) + step * g) for row, g in active.items()}
+        self.trial = {row: price for row, price in trial.items() if price > 0}
+        return math.sqrt(norm2)
+
+    def _averaged(self, usage: Mapping[CouplingRow, float]) -> dict[CouplingRow, float]:
+        """The volume algorithm's primal average, with the newest share that shortens the excess most."""
+        if self.average is None:
+            return dict(usage)
+        rows = set(self.caps)
+        new = {r: usage.get(r, 0.0) - self.caps[r] for r in rows}
+        old = {r: self.average.get(r, 0.0) - self.caps[r] for r in rows}
+        diff2 = sum((old[r] - new[r]) ** 2 for r in rows)
+        share = sum(old[r] * (old[r] - new[r]) for r in rows) / diff2 if diff2 > 0 else MAX_AVERAGING
+        share = min(max(share, MIN_AVERAGING), MAX_AVERAGING)
+        return {r: share * usage.get(r, 0.0) + (1 - share) * self.average.get(r, 0.0) for r in rows}
+
+
+def _repaired_plan(
+    m: pyo.ConcreteModel,
+    problem: PlanningProblem,
+    results: Sequence[BlockResult],
+    settings: SolverConfig,
+) -> SolveResult:
+    """The blocks' orders made feasible for the coupling rows and completed on the whole model."""
+    packs: dict[OrderSlot, int] = {slot: 0 for slot in problem.order_slots}
+    shipped: dict[TransferSlot, float] = {}
+    for result in results:
+        packs.update(result.packs)
+        shipped.update(result.shipped)
+    later = runs_of(packs)
+    weights = {slot: float(count) for slot, count in packs.items()}
+    repair_orders(problem, packs, later, weights)
+    return complete_orders(m, problem, packs, shipped, settings)
+
+
+def decompose(
+    problem: PlanningProblem,
+    settings: SolverConfig,
+    config: DecompositionConfig,
+    *,
+    executor: BlockExecutor | None = None,
+    start_prices: Mapping[CouplingRow, float] | None = None,
+) -> tuple[OptimizeResult, DecompositionResult]:
+    """Plan ``problem`` by pricing passes over SKU blocks, within ``settings.time_limit_s``."""
+    started = time.perf_counter()
+    deadline = started + settings.time_limit_s
+    owned = executor is None
+    runner = executor if executor is not None else make_executor(config.workers, config.dask_address)
+    try:
+        return _decompose(problem, settings, config, runner, start_prices, started, deadline)
+    finally:
+        if owned:
+            runner.close()
+
+
+def _decompose(
+    problem: PlanningProblem,
+    settings: SolverConfig,
+    config: DecompositionConfig,
+    runner: BlockExecutor,
+    start_prices: Mapping[CouplingRow, float] | None,
+    started: float,
+    deadline: float,
+) -> tuple[OptimizeResult, DecompositionResult]:
+    seconds: dict[str, float] = {}
+    blocks = make_blocks(problem, config.block_skus)
+    subproblems = problem.split(blocks)
+    shares = po_shares(problem, blocks)
+    m = build_model(problem)
+    seconds["build"] = time.perf_counter() - started
+    prices = _Prices(problem, start_prices)
+    best: SolveResult | None = None
+    passes: list[PassRecord] = []
+    pass_seconds = completion_seconds = 0.0
+    for index in range(config.max_passes):
+        left = deadline - time.perf_counter()
+        if passes and left < 1.2 * (pass_seconds + completion_seconds):
+            break
+        t0 = time.perf_counter()
+        block_settings = settings.model_copy(
+            update={
+                "time_limit_s": max(0.5, min(config.block_time_limit_s, left / 2)),
+                "backstop_s": min(settings.backstop_s, 5.0),
+                "mip_rel_gap": config.block_rel_gap,
+            }
+        )
+        tasks = [BlockTask(sub, prices.trial, _own(shares, sub), block_settings) for sub in subproblems]
+        results = runner.map(solve_block, tasks)
+        bound = prices.bound_at_trial(results)
+        pass_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        left = deadline - t1
+        plan = _repaired_plan(m, problem, results, _completion_settings(settings, left))
+        completion_seconds = time.perf_counter() - t1
+        if plan.report.has_plan and (best is None or (plan.report.objective or 0.0) < (best.report.objective or 0.0)):
+            best = plan
+        best_cost = best.report.objective if best is not None and best.report.objective is not None else math.inf
+        excess = prices.update(results, bound, best_cost)
+        passes.append(PassRecord(index, bound, plan.report.objective, excess, time.perf_counter() - t0))
+        log.info("pass %d: bound %s, plan %s, excess %.1f", index, bound, plan.report.objective, excess)
+        if _gap(best_cost, prices.bound) <= settings.mip_rel_gap:
+            break
+    seconds["passes"] = sum(p.seconds for p in passes)
+    report_from = best if best is not None else plan
+    if best is not None:
+        load_values(m, best)
+    report = _report(report_from, prices.bound, settings, passes, config)
+    seconds["total"] = time.perf_counter() - started
+    result = OptimizeResult(
+        model=m,
+        report=dataclasses.replace(report, timings={**report.timings, "total": seconds["total"]}),
+        lp_bound=None,
+        start_objective=passes[0].plan_cost if passes else None,
+        stage_seconds=seconds,
+        from_start=False,
+    )
+    return result, DecompositionResult(len(blocks), tuple(passes), dict(prices.centre))
+
+
+def _own(shares: Mapping[PoSlot, float], sub: PlanningProblem) -> dict[PoSlot, float]:
+    return {po: shares[po] for po in sub.po_slots if po in shares}
+
+
+def _completion_settings(settings: SolverConfig, left: float) -> SolverConfig:
+    return settings.model_copy(update={"time_limit_s": max(1.0, left), "backstop_s": min(settings.backstop_s, 10.0)})
+
+
+def _gap(cost: float, bound: float) -> float:
+    if not (math.isfinite(cost) and math.isfinite(bound)):
+        return math.inf
+    return (cost - bound) / max(abs(cost), 1e-9)
+
+
+def _report(
+    plan: SolveResult, bound: float, settings: SolverConfig, passes: Sequence[PassRecord], config: DecompositionConfig
+) -> SolveReport:
+    """The published plan's report: its cost, the best Lagrangian bound, the gap between them."""
+    report = plan.report
+    if not report.has_plan or report.objective is None:
+        return report
+    if not math.isfinite(bound):
+        return dataclasses.replace(report, status=PlanStatus.LIMIT_WITH_PLAN, best_bound=None, gap=None, is_mip=True)
+    bound = min(bound, report.objective)
+    gap = _gap(report.objective, bound)
+    if gap <= settings.mip_rel_gap:
+        status = PlanStatus.OPTIMAL
+    elif len(passes) >= config.max_passes:
+        status = PlanStatus.LIMIT_WITH_PLAN
+    else:
+        status = PlanStatus.TIME_LIMIT_WITH_PLAN
+    return dataclasses.replace(report, status=status, best_bound=bound, gap=gap, is_mip=True)

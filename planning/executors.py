@@ -1,0 +1,81 @@
+"""Where block solves run: worker threads in this process, or a Dask cluster.
+
+Both take a top-level function and a list of picklable tasks and return the results in task
+order, so the decomposition is the same computation whichever runs it. Threads are the default:
+highspy releases the GIL while HiGHS solves, so two workers keep two cores busy (each solve uses
+one HiGHS thread). A Dask cluster (``dask.distributed``) is used when an address is configured;
+its workers need this package installed and receive each block's data, never the whole problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from planning.errors import ConfigError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class BlockExecutor(Protocol):
+    """Runs ``fn`` over tasks; results come back in task order."""
+
+    workers: int
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadExecutor:
+    """In-process worker threads (the default)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="buyplan-block")
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+        if self.workers == 1:
+            return [fn(task) for task in tasks]
+        return list(self._pool.map(fn, tasks))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """Block solves on a Dask cluster reached at ``address`` (``tcp://host:8786``)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError as error:  # pragma: no cover - the dependency is declared
+            raise ConfigError(
+                "decomposition.dask_address is set but dask.distributed is not installed: "
+                "pip install 'buyplan[dask]', or leave the address empty to use worker threads"
+            ) from error
+        try:
+            self._client: Any = Client(address, timeout="30s")
+        except OSError as error:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address}: start it (dask scheduler) or fix "
+                "decomposition.dask_address"
+            ) from error
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+        # pure=False: two equal tasks are still two solves (a cluster cache would hide timings).
+        futures = self._client.map(fn, list(tasks), pure=False)
+        return list(self._client.gather(futures))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_executor(workers: int, dask_address: str | None) -> BlockExecutor:
+    """Dask when an address is configured, else ``workers`` threads."""
+    if dask_address:
+        return DaskExecutor(dask_address)
+    return ThreadExecutor(workers)
