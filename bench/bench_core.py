@@ -38,6 +38,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import math
@@ -174,6 +175,10 @@ def measure(n_skus: int, args: argparse.Namespace) -> dict[str, Any]:
         model, report, timings, extra = _run_optimize(problem, config, args, stages)
         row.update(extra)
         result = None
+    elif args.path == "blocks":
+        model, report, timings, extra = _run_blocks(problem, config, args, stages)
+        row.update(extra)
+        result = None
     else:
         model = stages.run("model", lambda: build_model(problem))
         options = raw_options(args)
@@ -240,6 +245,33 @@ def _run_optimize(
         "optimize_stage_time_limit_s": [r.time_limit_s for r in reports],
     }
     return out.model, out.report, timings, extra
+
+
+def _run_blocks(
+    problem: Any, config: RunConfig, args: argparse.Namespace, stages: Stages
+) -> tuple[pyo.ConcreteModel, Any, dict[str, float], dict[str, Any]]:
+    """``planning.decompose.decompose``: pricing passes over SKU blocks, repaired and completed plans.
+
+    The whole model (for repair and the published plan) is booked as stage "model"; block solves
+    run on ``--workers`` threads. HiGHS timings are the final completion solve's.
+    """
+    from planning.decompose import decompose
+
+    decomposition = config.decomposition.model_copy(
+        update={"method": "blocks", "workers": args.workers, "block_skus": args.block_skus}
+    )
+    out, record = stages.run("solver", lambda: decompose(problem, config.solver, decomposition))
+    build = out.stage_seconds.get("build", 0.0)
+    stages.seconds["model"] = build
+    stages.seconds["solver"] -= build
+    extra = {
+        "blocks": record.blocks,
+        "block_skus": args.block_skus,
+        "workers": args.workers,
+        "passes": [dataclasses.asdict(p) for p in record.passes],
+        "blocks_stage_s": dict(out.stage_seconds),
+    }
+    return out.model, out.report, dict(out.report.timings), extra
 
 
 def _plan_and_checks(model: pyo.ConcreteModel, problem: Any, result: Any, config: RunConfig) -> tuple[Any, list[Any]]:
@@ -397,10 +429,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the rows and verdicts to this JSON file")
     parser.add_argument(
         "--path",
-        choices=["solve", "optimize"],
+        choices=["solve", "optimize", "blocks"],
         default="solve",
-        help="solve: build_model + planning.solve.solve (default); optimize: planning.optimize.optimize",
+        help="solve: build_model + planning.solve.solve (default); optimize: planning.optimize.optimize; "
+        "blocks: planning.decompose.decompose",
     )
+    parser.add_argument("--workers", type=int, default=2, help="block-solving threads (--path blocks)")
+    parser.add_argument("--block-skus", type=int, default=1, help="SKUs per block (--path blocks)")
     parser.add_argument("--highs-log", action="store_true", help="keep HiGHS's log per size")
     parser.add_argument("--highs-log-dir", default=".", help="folder for highs_<N>.log (with --highs-log)")
     parser.add_argument(

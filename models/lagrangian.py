@@ -83,9 +83,7 @@ def price_coupling(
         for po in m.PO_SLOTS
         if po_share.get(po, 1.0) < 1.0
     )
-    priced = sum(
-        prices[row] * usage for row, usage in usage_expressions(m).items() if prices.get(row, 0.0) > 0.0
-    )
+    priced = sum(prices[row] * usage for row, usage in usage_expressions(m).items() if prices.get(row, 0.0) > 0.0)
     m.total_cost.deactivate()
     m.block_cost = pyo.Objective(expr=m.total_cost.expr - not_paid + priced, sense=pyo.minimize)
 

@@ -116,8 +116,8 @@ class DecompositionConfig(_Strict):
     )
     whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
     block_skus: int = Field(1, ge=1, description="SKUs per block.")
-    block_rel_gap: Fraction = Field(0.002, description="Relative gap each block is solved to.")
-    block_time_limit_s: Annotated[float, Field(gt=0.0)] = 10.0
+    block_rel_gap: Fraction = Field(0.01, description="Relative gap each block is solved to.")
+    block_time_limit_s: Annotated[float, Field(gt=0.0)] = 1.0
     max_passes: int = Field(8, ge=1, description="Pricing passes over all blocks, at most.")
     workers: int = Field(2, ge=1, description="Worker threads solving blocks (one HiGHS thread each).")
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); empty = threads.")

@@ -103,7 +103,9 @@ def solve_block(task: BlockTask) -> BlockResult:
     price_coupling(m, task.problem, task.prices, task.po_share)
     result = solve(m, task.settings)
     if not result.report.has_plan:
-        return BlockResult(result.report.status, result.report.best_bound, None, {}, {}, {}, time.perf_counter() - started)
+        return BlockResult(
+            result.report.status, result.report.best_bound, None, {}, {}, {}, time.perf_counter() - started
+        )
     load_values(m, result)
     packs = {slot: round(pyo.value(m.packs[slot])) for slot in m.ORDER_SLOTS}
     shipped = {slot: float(pyo.value(m.transfer[slot])) for slot in m.TRANSFER_SLOTS}
@@ -149,6 +151,7 @@ class _Prices:
         self.caps = coupling_caps(problem)
         self.ceiling = price_caps(problem)
         self.trial: dict[CouplingRow, float] = {r: self._clip(r, v) for r, v in (start or {}).items() if r in self.caps}
+        self.warm = dict(self.trial)
         self.centre = dict(self.trial)
         self.bound = -math.inf
         self.average: dict[CouplingRow, float] | None = None
@@ -210,7 +213,7 @@ def _repaired_plan(
     settings: SolverConfig,
 ) -> SolveResult:
     """The blocks' orders made feasible for the coupling rows and completed on the whole model."""
-    packs: dict[OrderSlot, int] = {slot: 0 for slot in problem.order_slots}
+    packs: dict[OrderSlot, int] = dict.fromkeys(problem.order_slots, 0)
     shipped: dict[TransferSlot, float] = {}
     for result in results:
         packs.update(result.packs)
@@ -301,8 +304,40 @@ def _decompose(
         start_objective=passes[0].plan_cost if passes else None,
         stage_seconds=seconds,
         from_start=False,
+        method="blocks",
+        details={
+            "blocks": len(blocks),
+            "block_skus": config.block_skus,
+            "workers": runner.workers,
+            "passes": [dataclasses.asdict(p) for p in passes],
+            "warm_prices": len(prices.warm),
+            "prices": price_rows(problem, prices.centre),
+        },
     )
     return result, DecompositionResult(len(blocks), tuple(passes), dict(prices.centre))
+
+
+def price_rows(problem: PlanningProblem, prices: Mapping[CouplingRow, float]) -> list[dict[str, object]]:
+    """Coupling prices as rows keyed by dates, not week numbers, so next week's run can reuse them."""
+    rows: list[dict[str, object]] = []
+    for (kind, name, week), price in sorted(prices.items()):
+        start = problem.week_starts[week].isoformat() if week >= 0 else ""
+        rows.append({"kind": kind, "name": name, "week_start": start, "price": price})
+    return rows
+
+
+def prices_from_rows(problem: PlanningProblem, rows: Sequence[Mapping[str, object]]) -> dict[CouplingRow, float]:
+    """``price_rows`` of an earlier run mapped onto this problem's weeks; rows outside it are dropped."""
+    week_of = {start.isoformat(): t for t, start in enumerate(problem.week_starts)}
+    caps = coupling_caps(problem)
+    prices: dict[CouplingRow, float] = {}
+    for row in rows:
+        start = str(row.get("week_start") or "")
+        week = week_of.get(start, -2) if start else -1
+        key: CouplingRow = (str(row["kind"]), str(row["name"]), week)
+        if key in caps:
+            prices[key] = float(row["price"])  # type: ignore[arg-type]
+    return prices
 
 
 def _own(shares: Mapping[PoSlot, float], sub: PlanningProblem) -> dict[PoSlot, float]:
@@ -331,9 +366,10 @@ def _report(
     bound = min(bound, report.objective)
     gap = _gap(report.objective, bound)
     if gap <= settings.mip_rel_gap:
-        status = PlanStatus.OPTIMAL
+        status, why = PlanStatus.OPTIMAL, "gap reached"
     elif len(passes) >= config.max_passes:
-        status = PlanStatus.LIMIT_WITH_PLAN
+        status, why = PlanStatus.LIMIT_WITH_PLAN, "pass limit reached"
     else:
-        status = PlanStatus.TIME_LIMIT_WITH_PLAN
-    return dataclasses.replace(report, status=status, best_bound=bound, gap=gap, is_mip=True)
+        status, why = PlanStatus.TIME_LIMIT_WITH_PLAN, "time limit reached"
+    termination = f"{why} after {len(passes)} pricing pass(es); plan completed by: {report.termination}"
+    return dataclasses.replace(report, status=status, termination=termination, best_bound=bound, gap=gap, is_mip=True)

@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 
 from models import build_model
 from planning.config import SolverConfig
-from planning.problem import Budget, OrderSlot, PlanningProblem
+from planning.problem import Budget, OrderSlot, PlanningProblem, PoSlot
 from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ REPAIR_PASSES = (
 )
 # LP orders below this share of the smallest orderable quantity are dropped, not rounded up.
 ROUND_UP_THRESHOLD = 0.5
+MAX_EARLIER_WEEKS = 4  # how far the budget repair may pull an order forward
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class OptimizeResult:
     start_objective: float | None
     stage_seconds: dict[str, float]
     from_start: bool  # the published plan is the rounded start (the MIP did not improve on it)
+    method: str = "whole"  # "whole" (this module) or "blocks" (planning.decompose)
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # method-specific record
 
 
 def _limited(settings: SolverConfig, seconds: float) -> SolverConfig:
@@ -127,11 +130,82 @@ def repair_orders(
     cut until no supplier week and no budget is over; POs the cuts left below their minimum are
     dropped. Orders with the least ``weight`` per pack (how much the source wanted them) go first.
     """
+    _merge_small_pos(problem, packs, later, keep_budgets=False)
     _top_up_po_minimums(problem, packs, top_up=True)
     _repair_supplier_capacity(problem, packs, later, weights, allow_moves=True)
     _repair_budgets(problem, packs, later, lp=weights)
     _repair_supplier_capacity(problem, packs, later, weights, allow_moves=False)
-    _top_up_po_minimums(problem, packs, top_up=False)  # cuts may have left a PO below its minimum
+    # Cuts may have left a PO below its minimum: merge it into a neighbour where budgets allow, else drop it.
+    _merge_small_pos(problem, packs, later, keep_budgets=True)
+    _top_up_po_minimums(problem, packs, top_up=False)
+
+
+MERGE_OFFSETS = (-1, 1, -2, 2)  # weeks to a neighbouring PO a small PO's lines may join, nearest first
+
+
+def _merge_small_pos(
+    problem: PlanningProblem,
+    packs: dict[OrderSlot, int],
+    later: dict[OrderSlot, list[OrderSlot]],
+    *,
+    keep_budgets: bool,
+) -> None:
+    """Move every line of a PO below its supplier's minimum into an open PO a week or two away.
+
+    Smallest POs go first; a PO joins the nearest neighbour (earlier first, so goods come no
+    later than by topping up) that has an order slot for each of its lines, and, with
+    ``keep_budgets``, only where no budget it pays into goes over. POs with locked units stay.
+    """
+    lines: dict[PoSlot, list[OrderSlot]] = defaultdict(list)
+    for slot, count in packs.items():
+        if count > 0 or slot in problem.locked_units:
+            option = problem.options[slot[0]]
+            lines[(option.supplier, option.ship_to, slot[1])].append(slot)
+    cash = _BudgetCash(problem, packs) if keep_budgets else None
+
+    def value(po: PoSlot) -> float:
+        return sum(
+            problem.options[s[0]].unit_cost
+            * (problem.options[s[0]].pack_size * packs[s] + problem.locked_units.get(s, 0.0))
+            for s in lines[po]
+        )
+
+    # Smallest first; among equals the later one, so it joins the earlier (goods come sooner).
+    for po in sorted(lines, key=lambda po: (value(po), -po[2])):
+        minimum = problem.suppliers[po[0]].po_minimum_value
+        slots = [s for s in lines[po] if packs[s] > 0]
+        if minimum <= 0 or not slots or value(po) >= minimum or any(s in problem.locked_units for s in lines[po]):
+            continue
+        for offset in MERGE_OFFSETS:
+            target = (po[0], po[1], po[2] + offset)
+            moves = [(s, (s[0], target[2])) for s in slots]
+            if not lines.get(target) or any(t not in packs or t in problem.locked_units for _, t in moves):
+                continue
+            if cash is not None and not _fits_all(cash, packs, moves):
+                continue
+            for source, dest in moves:
+                if cash is not None:
+                    _move(cash, packs, source, dest)
+                else:
+                    packs[dest] = min(packs[dest] + packs[source], problem.order_pack_bound[dest])
+                    packs[source] = 0
+                later[dest] = later.pop(source, later.get(dest, []))
+                if dest not in lines[target]:
+                    lines[target].append(dest)
+            lines[po] = []
+            break
+
+
+def _fits_all(cash: _BudgetCash, packs: Mapping[OrderSlot, int], moves: list[tuple[OrderSlot, OrderSlot]]) -> bool:
+    """Whether moving these orders keeps every budget they pay into within its limit."""
+    delta: dict[str, float] = defaultdict(float)
+    for source, dest in moves:
+        units = cash.units(source, packs[source]) - cash.problem.locked_units.get(source, 0.0)
+        for budget_id, paid in cash.effects(source, units):
+            delta[budget_id] -= paid
+        for budget_id, paid in cash.effects(dest, units):
+            delta[budget_id] += paid
+    return all(cash.spent[b] + d <= cash.limit[b] + 1e-6 for b, d in delta.items() if d > 0)
 
 
 def _cash_by_week(problem: PlanningProblem, slot: OrderSlot, units: float) -> list[tuple[int, float]]:
@@ -208,6 +282,59 @@ def _repair_budgets(
             return
 
 
+class _BudgetCash:
+    """Cash paid into each budget by the current orders, kept up to date as orders move."""
+
+    def __init__(self, problem: PlanningProblem, packs: Mapping[OrderSlot, int]) -> None:
+        self.problem = problem
+        self.limit = {b.budget_id: b.limit for b in problem.budgets}
+        self.by_week: dict[int, list[Budget]] = defaultdict(list)
+        for budget in problem.budgets:
+            for week in budget.weeks:
+                self.by_week[week].append(budget)
+        self.spent: dict[str, float] = defaultdict(float)
+        for slot, count in packs.items():
+            self.add(slot, self.units(slot, count))
+
+    def units(self, slot: OrderSlot, count: int) -> float:
+        return self.problem.options[slot[0]].pack_size * count + self.problem.locked_units.get(slot, 0.0)
+
+    def effects(self, slot: OrderSlot, units: float) -> list[tuple[str, float]]:
+        out: list[tuple[str, float]] = []
+        for week, cash in _cash_by_week(self.problem, slot, units):
+            out.extend((b.budget_id, cash) for b in self.by_week.get(week, ()) if _in_scope(self.problem, b, slot))
+        return out
+
+    def add(self, slot: OrderSlot, units: float, sign: float = 1.0) -> None:
+        for budget_id, cash in self.effects(slot, units):
+            self.spent[budget_id] += sign * cash
+
+    def fits(self, slot: OrderSlot, units: float) -> bool:
+        return all(self.spent[b] + cash <= self.limit[b] + 1e-6 for b, cash in self.effects(slot, units))
+
+
+def _move(cash: _BudgetCash, packs: dict[OrderSlot, int], source: OrderSlot, target: OrderSlot) -> None:
+    count = min(packs[source], cash.problem.order_pack_bound[target])
+    cash.add(source, cash.units(source, packs[source]), -1.0)
+    cash.add(target, cash.units(target, packs[target]), -1.0)
+    packs[source], packs[target] = 0, packs[target] + count
+    cash.add(source, cash.units(source, 0))
+    cash.add(target, cash.units(target, packs[target]))
+
+
+def _move_earlier(cash: _BudgetCash, packs: dict[OrderSlot, int], slot: OrderSlot, earlier: list[OrderSlot]) -> bool:
+    """Move an order to the latest earlier week of its option where every budget it pays into has room."""
+    units = cash.units(slot, packs[slot]) - cash.problem.locked_units.get(slot, 0.0)
+    cash.add(slot, units, -1.0)
+    for target in earlier:
+        if packs[target] == 0 and target not in cash.problem.locked_units and cash.fits(target, units):
+            cash.add(slot, units)
+            _move(cash, packs, slot, target)
+            return True
+    cash.add(slot, units)
+    return False
+
+
 def _repair_pass(
     problem: PlanningProblem,
     packs: dict[OrderSlot, int],
@@ -216,37 +343,55 @@ def _repair_pass(
     *,
     allow_moves: bool,
 ) -> bool:
-    """One pass over the budgets in week order; returns whether any budget was over."""
+    """One pass over the budgets in week order; returns whether any budget was over.
+
+    An order paying into an overspent budget first moves to an earlier week of its option
+    where every budget it would pay into has room (it arrives sooner: more holding, no lost
+    sale), then later within its run, and only then is cut.
+    """
+    cash = _BudgetCash(problem, packs)
+    weeks_of: dict[str, list[OrderSlot]] = defaultdict(list)
+    for slot in sorted(packs, key=lambda s: -s[1]):
+        weeks_of[slot[0]].append(slot)
     any_over = False
     for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
         weeks = set(budget.weeks)
+        limit = budget.limit
 
         def in_budget(slot: OrderSlot, units: float, weeks: set[int] = weeks) -> float:
-            return sum(cash for week, cash in _cash_by_week(problem, slot, units) if week in weeks)
+            return sum(c for week, c in _cash_by_week(problem, slot, units) if week in weeks)
 
-        def units(slot: OrderSlot) -> float:
-            return problem.options[slot[0]].pack_size * packs[slot] + problem.locked_units.get(slot, 0.0)
-
-        paying = [s for s in packs if (packs[s] > 0 or s in problem.locked_units) and _in_scope(problem, budget, s)]
-        spent = sum(in_budget(s, units(s)) for s in paying)
-        any_over |= spent > budget.limit + 1e-6
-        movable = sorted((s for s in paying if packs[s] > 0), key=lambda s: lp.get(s, 0.0) / max(packs[s], 1))
-        for slot in movable:
-            if spent <= budget.limit:
+        if cash.spent[budget.budget_id] <= limit + 1e-6:
+            continue
+        any_over = True
+        paying = [s for s in packs if packs[s] > 0 and _in_scope(problem, budget, s) and in_budget(s, 1.0) > 0]
+        for slot in sorted(paying, key=lambda s: lp.get(s, 0.0) / max(packs[s], 1)):
+            if cash.spent[budget.budget_id] <= limit:
                 break
+            if packs[slot] == 0:
+                continue
+            earlier = [s for s in weeks_of[slot[0]] if slot[1] - MAX_EARLIER_WEEKS <= s[1] < slot[1]]
+            if allow_moves and _move_earlier(cash, packs, slot, earlier):
+                continue
             current = slot
-            while (
-                allow_moves and spent > budget.limit and later.get(current) and in_budget(current, units(current)) > 0
-            ):
+            while allow_moves and cash.spent[budget.budget_id] > limit and later.get(current):
+                if in_budget(current, cash.units(current, packs[current])) <= 0:
+                    break
                 target, rest = later[current][0], later[current][1:]
-                count = min(packs[current], problem.order_pack_bound[target])
-                spent -= in_budget(current, units(current))
-                packs[current], packs[target] = 0, count
+                _move(cash, packs, current, target)
                 later[target] = rest
-                spent += in_budget(target, units(target))
                 current = target
-            if spent > budget.limit and packs[current] > 0:
-                spent -= _cut(problem, packs, current, spent - budget.limit, in_budget)
+            if cash.spent[budget.budget_id] > limit and packs[current] > 0:
+                before = cash.units(current, packs[current])
+                cash.add(current, before, -1.0)
+                _cut(
+                    problem,
+                    packs,
+                    current,
+                    cash.spent[budget.budget_id] + in_budget(current, before) - limit,
+                    in_budget,
+                )
+                cash.add(current, cash.units(current, packs[current]))
     return any_over
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from planning.config import RunConfig
 from planning.inputs import InputTable, load_input_tables
-from planning.publish import publish_plan
-from planning.run import PlanRun, plan_week
+from planning.publish import previous_coupling_prices, publish_plan
+from planning.run import PlanRun, plan_start, plan_week
 from planning.storage import Storage
 from planning.validation import ValidationReport, require_valid, validate_inputs
 
@@ -70,7 +70,10 @@ def plan_and_publish(checked: CheckedInputs, outputs: Storage, config: RunConfig
     if checked.report.as_of is None:
         raise ValueError("the inputs carry no as-of date: set as_of in the configuration")
     typed = {name: table.typed for name, table in checked.tables.items()}
-    run = plan_week(typed, checked.report.as_of, config)
+    previous = previous_coupling_prices(outputs, plan_start(checked.report.as_of))
+    if previous:
+        log.info("starting from %d coupling prices of the previous run", len(previous))
+    run = plan_week(typed, checked.report.as_of, config, previous)
     log.info("%s", run.report.summary_line())
     uri = publish_plan(outputs, run, checked.report, config)
     return PublishedPlan(run=run, uri=uri)

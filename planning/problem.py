@@ -181,7 +181,6 @@ class PlanningProblem:
             po_slots=tuple(p for p in self.po_slots if p in po_keys),
         )
 
-
     def split(self, blocks: Sequence[Collection[str]]) -> list[PlanningProblem]:
         """``restrict`` for each block of SKUs, in one pass over the data (blocks must not overlap)."""
         block_of = {sku: k for k, block in enumerate(blocks) for sku in block}
@@ -211,10 +210,11 @@ class PlanningProblem:
         for point in self.stock_points:
             if point[0] in block_of:
                 points[block_of[point[0]]].append(point)
-        parts = {
-            name: by_block(getattr(self, name), first)
-            for name in ("initial_stock", "open_arrivals", "demand", "safety_stock", "reservations")
-        }
+        initial_stock = by_block(self.initial_stock, first)
+        open_arrivals = by_block(self.open_arrivals, first)
+        demand = by_block(self.demand, first)
+        safety_stock = by_block(self.safety_stock, first)
+        reservations = by_block(self.reservations, first)
         items = by_block(self.items, lambda sku, _: sku)
         targets = by_block(self.fill_rate_target, lambda sku, _: sku)
         out = []
@@ -234,7 +234,11 @@ class PlanningProblem:
                     transfer_slots=tuple(transfer_slots[k]),
                     transfer_bound={s: self.transfer_bound[s] for s in transfer_slots[k]},
                     po_slots=tuple(p for p in self.po_slots if p in pos),
-                    **{name: part[k] for name, part in parts.items()},
+                    initial_stock=initial_stock[k],
+                    open_arrivals=open_arrivals[k],
+                    demand=demand[k],
+                    safety_stock=safety_stock[k],
+                    reservations=reservations[k],
                 )
             )
         return out

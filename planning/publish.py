@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import platform
 from dataclasses import asdict
+from datetime import date
 from importlib import metadata
 from typing import Any
 
@@ -26,6 +28,8 @@ from planning.storage import ConditionalWriteFailedError, Storage, write_table
 from planning.validation import ValidationReport
 
 SUCCESS = "_SUCCESS"
+# Lagrange prices of the rows that couple SKUs (block method): next week's run starts from them.
+COUPLING_PRICES = "coupling_prices"
 LIBRARIES = ("buyplan", "pyomo", "highspy", "pandas", "pyarrow", "great-expectations", "boto3")
 
 
@@ -57,7 +61,11 @@ def _tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         {"budget_id": list(run.budget_shadow_prices), "saving_per_unit": list(run.budget_shadow_prices.values())}
     )
     overruns = pd.DataFrame({"limit": list(run.plan.overruns), "overrun": list(run.plan.overruns.values())})
+    coupling = pd.DataFrame(
+        list(run.result.details.get("prices", [])), columns=["kind", "name", "week_start", "price"]
+    ).astype({"kind": "string", "name": "string", "week_start": "string", "price": "float64"})
     return {
+        COUPLING_PRICES: coupling,
         "purchase_plan": run.plan.purchases,
         "transfer_plan": run.plan.transfers,
         "projected_inventory": run.plan.inventory,
@@ -75,6 +83,8 @@ def _solve_summary(run: PlanRun) -> dict[str, Any]:
         "objective": report.objective,
         "best_bound": report.best_bound,
         "gap": report.gap,
+        "method": run.result.method,
+        "method_details": {k: v for k, v in run.result.details.items() if k != "prices"},
         "lp_bound": run.result.lp_bound,
         "from_rounded_start": run.result.from_start,
         "backstop_fired": report.backstop_fired,
@@ -113,3 +123,23 @@ def publish_plan(outputs: Storage, run: PlanRun, inputs: ValidationReport, confi
     with contextlib.suppress(ConditionalWriteFailedError):
         outputs.write_bytes(f"{prefix}/{SUCCESS}", identifier.encode(), if_absent=True)
     return outputs.uri_for(prefix)
+
+
+def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, object]]:
+    """The coupling prices of the latest finished run for an earlier week; [] when there is none."""
+    finished = []
+    for key in outputs.list_keys("plans/"):
+        parts = key.split("/")
+        if len(parts) == 4 and parts[3] == SUCCESS and parts[1].startswith("as_of=") and parts[2].startswith("run="):
+            with contextlib.suppress(ValueError):
+                week = date.fromisoformat(parts[1].removeprefix("as_of="))
+                if week < as_of:
+                    finished.append((week, outputs.read_bytes(key), "/".join(parts[:3])))
+    # Of several finished runs for that week, the one whose marker is newest in key order is as good
+    # as any: each was a complete, checked plan.
+    for _, _, prefix in sorted(finished, reverse=True)[:1]:
+        key = f"{prefix}/{COUPLING_PRICES}.parquet"
+        if outputs.exists(key):
+            frame = pd.read_parquet(io.BytesIO(outputs.read_bytes(key)))
+            return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return []

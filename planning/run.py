@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planning.checks import check_plan
-from planning.config import RunConfig
+from planning.config import DecompositionConfig, RunConfig
 from planning.errors import NoPlanError, PlanCheckError
 from planning.forecast import FORECAST_COLUMNS, Forecast, external_forecast, trailing_average_forecast
 from planning.optimize import OptimizeResult, optimize
@@ -84,7 +85,36 @@ def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str,
     return {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
 
 
-def plan_week(tables: dict[str, pd.DataFrame], snapshot: date, config: RunConfig) -> PlanRun:
+def solve_method(problem: PlanningProblem, config: DecompositionConfig) -> str:
+    """ "whole" or "blocks": the configured method, or under "auto" by catalogue size."""
+    if config.method != "auto":
+        return config.method
+    return "whole" if len(problem.skus) <= config.whole_model_max_skus else "blocks"
+
+
+def optimize_problem(
+    problem: PlanningProblem, config: RunConfig, previous_prices: Sequence[Mapping[str, object]] = ()
+) -> OptimizeResult:
+    """The plan with its proven gap, by the whole model or by SKU blocks (same outputs either way).
+
+    ``previous_prices``: the coupling prices an earlier run published (``coupling_prices``);
+    the block method starts from them instead of from zero.
+    """
+    if solve_method(problem, config.decomposition) == "whole":
+        return optimize(problem, config.solver)
+    from planning.decompose import decompose, prices_from_rows
+
+    start = prices_from_rows(problem, previous_prices) if previous_prices else None
+    result, _ = decompose(problem, config.solver, config.decomposition, start_prices=start)
+    return result
+
+
+def plan_week(
+    tables: dict[str, pd.DataFrame],
+    snapshot: date,
+    config: RunConfig,
+    previous_prices: Sequence[Mapping[str, object]] = (),
+) -> PlanRun:
     """Plan one week from typed, validated tables; raises if there is no plan or it is broken."""
     seconds: dict[str, Any] = {}
     started = time.perf_counter()
@@ -93,7 +123,7 @@ def plan_week(tables: dict[str, pd.DataFrame], snapshot: date, config: RunConfig
     seconds["forecast"] = time.perf_counter() - started
     problem = build_problem(tables, forecast, config, as_of)
     seconds["problem"] = time.perf_counter() - started - seconds["forecast"]
-    result = optimize(problem, config.solver)
+    result = optimize_problem(problem, config, previous_prices)
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
     seconds.update({f"solve_{k}": v for k, v in result.stage_seconds.items()})
