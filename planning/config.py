@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planning.errors import ConfigError
+from planning.forecast.settings import ForecastSettings
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -117,7 +118,12 @@ class DecompositionConfig(_Strict):
     whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
     block_skus: int = Field(1, ge=1, description="SKUs per block.")
     block_rel_gap: Fraction = Field(0.01, description="Relative gap each block is solved to.")
-    block_time_limit_s: Annotated[float, Field(gt=0.0)] = 1.0
+    block_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(
+        10.0, description="Safety limit per block; the node limit is what normally stops a block."
+    )
+    block_max_nodes: int = Field(
+        200, ge=1, description="Branch-and-bound nodes per block: a limit that does not depend on machine load."
+    )
     max_passes: int = Field(8, ge=1, description="Pricing passes over all blocks, at most.")
     workers: int = Field(2, ge=1, description="Worker threads solving blocks (one HiGHS thread each).")
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); empty = threads.")
@@ -150,6 +156,7 @@ class RunConfig(_Strict):
     horizon: HorizonConfig = Field(default_factory=HorizonConfig)
     costs: CostConfig = Field(default_factory=CostConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     decomposition: DecompositionConfig = Field(default_factory=DecompositionConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)

@@ -28,13 +28,14 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from statistics import NormalDist
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planning.config import RunConfig
 from planning.forecast import Forecast
+from planning.forecast.service import safety_stock
 
 StockPoint = tuple[str, str]  # (sku, location)
 DemandKey = tuple[str, str, str, int]  # (sku, location, channel, week)
@@ -351,12 +352,15 @@ def _weekly_budgets(frame: pd.DataFrame | None, as_of: date, horizon: int, fx: d
     return tuple(budgets)
 
 
-def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: float) -> dict[str, float]:
-    """Each SKU's service target: the most specific of sku, service_class, category, all."""
-    by_scope: dict[tuple[str, str], float] = {}
+def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: float) -> dict[str, tuple[str, float]]:
+    """Each SKU's (metric, target): the most specific of sku, service_class, category, all.
+
+    SKUs no row covers get (``fill_rate``, ``default``).
+    """
+    by_scope: dict[tuple[str, str], tuple[str, float]] = {}
     if targets is not None:
         for row in rows_of(targets):
-            by_scope[(str(row.scope), _text(row.scope_value))] = float(row.target)
+            by_scope[(str(row.scope), _text(row.scope_value))] = (str(row.metric), float(row.target))
     result = {}
     for row in rows_of(items):
         result[str(row.sku)] = next(
@@ -370,14 +374,9 @@ def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: 
                 )
                 if key in by_scope
             ),
-            default,
+            ("fill_rate", default),
         )
     return result
-
-
-def _normal_quantile(p: float) -> float:
-    """Inverse standard normal CDF, clamped away from 0 and 1."""
-    return NormalDist().inv_cdf(min(max(p, 1e-6), 1 - 1e-6))
 
 
 def _items(frame: pd.DataFrame, config: RunConfig) -> dict[str, Item]:
@@ -482,24 +481,45 @@ def _demand(
 
 
 def _safety_stock(
-    forecast: Forecast, targets: Mapping[str, float], min_lead: Mapping[StockPoint, int], horizon: int
+    forecast: Forecast,
+    targets: Mapping[str, tuple[str, float]],
+    lead_times: Mapping[StockPoint, tuple[int, float]],
+    horizon: int,
 ) -> dict[tuple[str, str, int], float]:
-    """Weekly safety-stock targets: z(target) x sigma_week x sqrt(lead time + 1 review week).
+    """Weekly safety stock per SKU x location for its service target (``planning.forecast.safety_stock``).
 
-    A placeholder until the forecasting issue brings error distributions over lead time; it
-    reads the target as a cycle service level, which errs on the side of more stock.
+    The error spread is the forecast's one-week-ahead error over the channels a location serves,
+    protected over the fastest replenishment (lead time L and its spread) plus one review week:
+    sigma = sqrt((L + 1) sigma_d^2 + d^2 sigma_L^2). A cycle-service-level target takes
+    z(target) sigma; a fill-rate target the k whose normal loss G(k) = (1 - target) d / sigma.
     """
-    spread = forecast.frame.assign(var=forecast.frame["units_std"] ** 2)
-    sigma = (spread.groupby(["sku", "location", "week"], as_index=False)["var"].sum()).assign(
-        sd=lambda f: f["var"] ** 0.5
+    frame = forecast.frame[forecast.frame["week"] < horizon]
+    spread = frame.assign(var=frame["units_std"] ** 2)
+    grouped = spread.groupby(["sku", "location", "week"], as_index=False).agg(
+        units=("units", "sum"), var=("var", "sum")
     )
-    stock = {}
-    for sku, loc, week, sd in rows_of(sigma[["sku", "location", "week", "sd"]]):
-        if week >= horizon or sd <= 0 or sku not in targets:
+    grouped = grouped[(grouped["var"] > 0) & grouped["sku"].isin(list(targets))]
+    if grouped.empty:
+        return {}
+    points = list(zip(grouped["sku"].astype(str), grouped["location"].astype(str), strict=True))
+    lead = np.array([lead_times.get(p, (0, 0.0))[0] for p in points], dtype=float)
+    lead_std = np.array([lead_times.get(p, (0, 0.0))[1] for p in points], dtype=float)
+    stock = np.zeros(len(points))
+    for metric in ("cycle_service_level", "fill_rate"):
+        mask = np.array([targets[p[0]][0] == metric and targets[p[0]][1] < 1 for p in points], dtype=bool)
+        if not mask.any():
             continue
-        lead = min_lead.get((sku, loc), 0)
-        stock[(str(sku), str(loc), int(week))] = _normal_quantile(targets[sku]) * float(sd) * math.sqrt(lead + 1)
-    return stock
+        target = np.array([targets[p[0]][1] for p in points])[mask]
+        stock[mask] = safety_stock(
+            grouped["units"].to_numpy(float)[mask],
+            np.sqrt(grouped["var"].to_numpy(float))[mask],
+            lead[mask],
+            target,
+            metric,
+            lead_std=lead_std[mask],
+        )
+    weeks = grouped["week"].astype(int).tolist()
+    return {(sku, loc, week): float(v) for (sku, loc), week, v in zip(points, weeks, stock, strict=True) if v > 0}
 
 
 def _order_slots(
@@ -517,19 +537,26 @@ def _order_slots(
     )
 
 
-def _min_lead_times(options: Mapping[str, Option], lanes: Mapping[tuple[str, str], Lane]) -> dict[StockPoint, int]:
-    """Shortest lead time to each stock point, by a supplier directly or through lanes."""
-    best: dict[StockPoint, int] = {}
+def _min_lead_times(
+    options: Mapping[str, Option], lanes: Mapping[tuple[str, str], Lane]
+) -> dict[StockPoint, tuple[int, float]]:
+    """Fastest replenishment of each stock point, by a supplier directly or through lanes.
+
+    Returns (lead time in weeks, that option's lead-time spread in weeks); lanes add their
+    lead time and no spread.
+    """
+    best: dict[StockPoint, tuple[int, float]] = {}
     for option in options.values():
         key = (option.sku, option.ship_to)
-        best[key] = min(best.get(key, option.lead_weeks), option.lead_weeks)
+        if key not in best or option.lead_weeks < best[key][0]:
+            best[key] = (option.lead_weeks, option.lead_std_weeks)
     changed = True
     while changed:  # relax over lanes until no shorter path appears (Bellman-Ford on a small graph)
         changed = False
-        for (sku, loc), lead in list(best.items()):
+        for (sku, loc), (lead, spread) in list(best.items()):
             for (origin, destination), lane in lanes.items():
-                if origin == loc and lead + lane.lead_weeks < best.get((sku, destination), 10**9):
-                    best[(sku, destination)] = lead + lane.lead_weeks
+                if origin == loc and lead + lane.lead_weeks < best.get((sku, destination), (10**9, 0.0))[0]:
+                    best[(sku, destination)] = (lead + lane.lead_weeks, spread)
                     changed = True
     return best
 
@@ -592,7 +619,8 @@ def build_problem(
     if config.costs.backorders:
         demand = _densify_for_backorders(demand, horizon)
     targets = service_targets(tables["items"], tables.get("service_targets"), config.service.default_fill_rate)
-    safety = _safety_stock(forecast, targets, _min_lead_times(options, lanes), horizon)
+    lead_times = _min_lead_times(options, lanes)
+    safety = _safety_stock(forecast, targets, lead_times, horizon)
     initial, arrivals = _starting_position(tables, as_of, horizon)
     points = _stock_points(demand, initial, arrivals, options)
     closed = closed_weeks(tables.get("supplier_closures"), as_of, horizon)
@@ -629,7 +657,8 @@ def build_problem(
         open_arrivals=arrivals,
         demand=demand,
         safety_stock=safety,
-        fill_rate_target=targets,
+        # A cycle-service-level target is met through safety stock; only fill-rate targets get the row.
+        fill_rate_target={sku: target for sku, (metric, target) in targets.items() if metric == "fill_rate"},
         options=options,
         suppliers=suppliers,
         order_slots=order_slots,

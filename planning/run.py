@@ -6,6 +6,7 @@ returns values. ``planning.pipeline`` wires it to storage; the Prefect flow will
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ import pyomo.environ as pyo
 from planning.checks import check_plan
 from planning.config import DecompositionConfig, RunConfig
 from planning.errors import NoPlanError, PlanCheckError
-from planning.forecast import FORECAST_COLUMNS, Forecast, external_forecast, trailing_average_forecast
+from planning.forecast import Forecast, ForecastRun, forecast_demand, overlay_external
 from planning.optimize import OptimizeResult, optimize
 from planning.plan import PlanTables, extract_plan
 from planning.problem import PlanningProblem, build_problem
@@ -39,6 +40,7 @@ class PlanRun:
     plan: PlanTables
     budget_shadow_prices: dict[str, float]
     seconds: dict[str, float] = field(default_factory=dict)
+    forecast_run: ForecastRun | None = None  # per-series methods and the accuracy table behind ``forecast``
 
     @property
     def report(self) -> SolveReport:
@@ -50,18 +52,15 @@ def plan_start(snapshot: date) -> date:
     return snapshot - timedelta(days=snapshot.weekday())
 
 
-def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, weeks: int) -> Forecast:
-    """The built-in forecast, overridden by the external forecast for the rows it covers."""
-    built_in = trailing_average_forecast(tables["demand_history"], as_of, weeks)
+def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig) -> ForecastRun:
+    """The built-in forecast (``planning.forecast.forecast_demand``), overridden by the external
+    forecast for the rows it covers."""
+    run = forecast_demand(tables, as_of, config.horizon.weeks, config.forecast)
     external = tables.get("external_forecast")
     if external is None or external.empty:
-        return built_in
-    given = external_forecast(external, as_of, weeks)
-    keys = ["sku", "location", "channel", "week"]
-    kept = built_in.frame.merge(given.frame[keys], on=keys, how="left", indicator=True)
-    kept = kept[kept["_merge"] == "left_only"][list(FORECAST_COLUMNS)]
-    frame = pd.concat([kept, given.frame], ignore_index=True)
-    return Forecast(frame=frame, method=f"{built_in.method}+external")
+        return run
+    overlaid = overlay_external(run.forecast, external, as_of, config.horizon.weeks, config.forecast)
+    return dataclasses.replace(run, forecast=overlaid)
 
 
 def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str, float]:
@@ -119,7 +118,8 @@ def plan_week(
     seconds: dict[str, Any] = {}
     started = time.perf_counter()
     as_of = plan_start(snapshot)
-    forecast = make_forecast(tables, as_of, config.horizon.weeks)
+    forecast_run = make_forecast(tables, as_of, config)
+    forecast = forecast_run.forecast
     seconds["forecast"] = time.perf_counter() - started
     problem = build_problem(tables, forecast, config, as_of)
     seconds["problem"] = time.perf_counter() - started - seconds["forecast"]
@@ -137,4 +137,4 @@ def plan_week(
     prices = budget_shadow_prices(result, config)
     seconds["shadow_prices"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - started
-    return PlanRun(as_of, problem, forecast, result, plan, prices, seconds)
+    return PlanRun(as_of, problem, forecast, result, plan, prices, seconds, forecast_run)

@@ -90,7 +90,7 @@ def _every_term_tables() -> dict[str, str]:
             "order_id,sku,supplier,ship_to,mode,order_date,quantity", [f"OK-1,A,S,WH,standard,{AS_OF},20"]
         ),
         budgets=budgets((monday(0), "week", 190, "CatA")),
-        service_targets=table("scope,scope_value,metric,target", ["sku,D,fill_rate,0.8413447460685429"]),
+        service_targets=table("scope,scope_value,metric,target", ["sku,D,cycle_service_level,0.8413447460685429"]),
     )
 
 

@@ -1,7 +1,7 @@
 """Service levels: the safety-stock shortfall and the fill-rate target, both soft and priced.
 
-Safety stock per week = z(target) x forecast units_std x sqrt(shortest lead time + 1). The
-targets below are picked so that z x sqrt(lead + 1) = 1, i.e. the safety stock equals units_std:
+For a cycle-service-level target, safety stock per week = z(target) x forecast units_std x
+sqrt(shortest lead time + 1) (no lead-time spread here). The targets below are picked so that z x sqrt(lead + 1) = 1, i.e. the safety stock equals units_std:
 Phi(1) = 0.8413447460685429 for lead 0, Phi(1 / sqrt 2) = 0.7602499389065233 for lead 1.
 A unit-week below safety stock costs 0.2 x unit cost (costs.safety_stock_shortfall_penalty).
 """
@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.models.helpers import item, items, monday, one_sku, option, options, solve, table
+from planning.forecast import normal_loss
+from tests.models.helpers import config, item, items, monday, one_sku, option, options, problem_of, solve, table
 
+CSL = "cycle_service_level"
 Z1_LEAD0 = 0.8413447460685429
 Z1_LEAD1 = 0.7602499389065233
 
 
-def targets(target: float) -> str:
-    return table("scope,scope_value,metric,target", [f"all,,fill_rate,{target}"])
+def targets(target: float, metric: str = "fill_rate") -> str:
+    return table("scope,scope_value,metric,target", [f"all,,{metric},{target}"])
 
 
 @pytest.mark.parametrize(
@@ -34,7 +36,7 @@ def targets(target: float) -> str:
 def test_safety_stock_shortfall_is_priced_against_holding(
     holding: float, expected_closing: list[float], expected_cost: float
 ) -> None:
-    tables = one_sku([10, 10], std=5, items=items(item(holding=holding)), service_targets=targets(Z1_LEAD0))
+    tables = one_sku([10, 10], std=5, items=items(item(holding=holding)), service_targets=targets(Z1_LEAD0, CSL))
     solved = solve(tables, weeks=2)
     assert dict(solved.problem.safety_stock) == pytest.approx({("A", "WH", 0): 5.0, ("A", "WH", 1): 5.0})
     assert solved.closing() == expected_closing
@@ -71,7 +73,7 @@ def test_safety_stock_in_the_last_week_of_demand_can_be_bought() -> None:
         [f"A,WH,web,{monday(1)},10,5", f"A,WH,web,{monday(2)},0,0"],  # demand ends after week 1
     )
     tables = one_sku(
-        [0], external_forecast=fcst, sourcing_options=options(option(lead=1)), service_targets=targets(Z1_LEAD1)
+        [0], external_forecast=fcst, sourcing_options=options(option(lead=1)), service_targets=targets(Z1_LEAD1, CSL)
     )
     solved = solve(tables, weeks=3, costs={"safety_stock_shortfall_penalty": 5.0})
     assert dict(solved.problem.safety_stock) == pytest.approx({("A", "WH", 1): 5.0})
@@ -79,3 +81,16 @@ def test_safety_stock_in_the_last_week_of_demand_can_be_bought() -> None:
     # 15 x 10 + holding 5 x 2 weeks x 1 = 160 (short instead: 10 x 10 + 5 x 50 = 350).
     assert solved.orders() == {0: 15.0}
     assert solved.objective == pytest.approx(160.0)
+
+
+def test_fill_rate_target_sets_safety_stock_through_the_normal_loss_function() -> None:
+    # d = 10 a week, sigma = 5, lead 0 + 1 review week: G(k) = (1 - 0.95) x 10 / 5 = 0.1, and
+    # G(k) = phi(k) - k (1 - Phi(k)) = 0.1 at k = 0.9023 (G(0.90) = 0.1004): safety stock 0.9023 x 5 = 4.51.
+    tables = one_sku([10, 10], std=5, service_targets=targets(0.95))
+    problem = problem_of(tables, config(2))
+    stock = problem.safety_stock[("A", "WH", 0)]
+    k = stock / 5.0
+    assert normal_loss(k) == pytest.approx(0.1, abs=1e-6)
+    assert stock == pytest.approx(4.51, abs=0.01)
+    zero = problem_of(one_sku([0, 0], std=5, service_targets=targets(0.95)), config(2))
+    assert zero.safety_stock == {}  # no demand to fill: no stock kept for a fill-rate target
