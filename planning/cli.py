@@ -109,6 +109,35 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Validate the inputs, forecast demand and write the forecast with its accuracy table."""
+    from planning.pipeline import check_inputs
+    from planning.run import make_forecast, plan_start
+    from planning.storage import write_table
+
+    config = _config(args)
+    inputs = _open(args.inputs or config.storage.inputs, config)
+    outputs = _open(args.outputs or config.storage.outputs, config)
+    print("[1/2] Validating the inputs against their data contracts ...", flush=True)
+    checked = check_inputs(inputs, config)
+    print(f"      {checked.report.summary_line()}")
+    if checked.report.as_of is None:
+        raise ConfigError("the inputs carry no as-of date: pass --as-of or set as_of in the configuration")
+    as_of = plan_start(checked.report.as_of)
+    print(f"[2/2] Forecasting {config.horizon.weeks} weeks from {as_of} ...", flush=True)
+    run = make_forecast({name: table.typed for name, table in checked.tables.items()}, as_of, config)
+    prefix = f"forecasts/as_of={as_of.isoformat()}"
+    for name, frame in (("forecast", run.forecast.frame), ("series", run.series), ("accuracy", run.accuracy)):
+        write_table(outputs, f"{prefix}/{name}.parquet", frame)
+    methods = run.series["method"].value_counts().to_dict() if "method" in run.series else {}
+    print(f"      {len(run.series)} series; methods: {', '.join(f'{k} {v}' for k, v in methods.items())}")
+    overall = run.accuracy[run.accuracy["demand_class"] == "all"] if "demand_class" in run.accuracy else run.accuracy
+    for row in overall.itertuples(index=False):
+        print(f"      holdout WAPE {row.method}: {row.wape:.3f} (bias {row.bias:+.3f})")
+    print(f"      Written: {outputs.uri_for(prefix)}")
+    return EXIT_OK
+
+
 def cmd_generate_demo(args: argparse.Namespace) -> int:
     """Write the demo brand's input tables into a folder."""
     from planning.demo_data import generate_demo_tables, write_demo_tables
@@ -178,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--inputs", help="folder or s3://bucket/prefix with the input tables (default: config)")
     plan.add_argument("--outputs", help="folder or s3://bucket/prefix to publish into (default: config)")
     plan.set_defaults(func=cmd_plan)
+
+    forecast = sub.add_parser("forecast", help="validate the inputs and write the demand forecast and its accuracy")
+    common(forecast)
+    forecast.add_argument("--inputs", help="folder or s3://bucket/prefix with the input tables (default: config)")
+    forecast.add_argument("--outputs", help="folder or s3://bucket/prefix to write forecasts/ into (default: config)")
+    forecast.set_defaults(func=cmd_forecast)
 
     validate = sub.add_parser("validate", help="check input tables against their data contracts")
     common(validate)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from planning import cli
@@ -131,3 +132,17 @@ def test_plan_reads_and_publishes_on_s3_over_http(
     listed = s3_admin_client.list_objects_v2(Bucket=s3_bucket, Prefix="out/plans/")
     keys = sorted(obj["Key"].rsplit("/", 1)[1] for obj in listed["Contents"])
     assert "_SUCCESS" in keys and "purchase_plan.parquet" in keys and "manifest.json" in keys
+
+
+def test_forecast_writes_the_forecast_methods_and_accuracy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from planning.demo_data import generate_demo_tables, write_demo_tables
+
+    inputs, outputs = tmp_path / "inputs", tmp_path / "outputs"
+    write_demo_tables(generate_demo_tables(n_skus=10), inputs)
+    assert cli.main(["forecast", "--inputs", str(inputs), "--outputs", str(outputs)]) == cli.EXIT_OK
+    written = _files(outputs)
+    prefix = "forecasts/as_of=2026-11-30"
+    assert {f"{prefix}/forecast.parquet", f"{prefix}/series.parquet", f"{prefix}/accuracy.parquet"} <= written
+    accuracy = pd.read_parquet(outputs / prefix / "accuracy.parquet")
+    assert {"selected", "seasonal_naive", "moving_average"} <= set(accuracy["method"])
+    assert "holdout WAPE selected" in capsys.readouterr().out
