@@ -1,6 +1,7 @@
 """Generate ``data_contracts/README.md`` from the table declarations.
 
-Run ``python -m data_contracts.docs`` after changing ``data_contracts/tables.py``; a test fails
+Run ``python -m data_contracts.docs`` after changing ``data_contracts/tables.py`` or
+``data_contracts/outputs.py``; a test fails
 when the committed page and the declarations disagree, so the page data owners read is never stale.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from data_contracts.outputs import ERP_LAYOUTS, OUTPUT_CONTRACTS, ErpLayout, OutputContract
 from data_contracts.suites import KIND_EXAMPLES
 from data_contracts.tables import CONTRACTS, Column, TableContract
 
@@ -100,12 +102,93 @@ def table_section(contract: TableContract) -> str:
     return "\n".join(lines)
 
 
+OUTPUTS_INTRO = """# Output contracts
+
+What a run publishes, under `plans/as_of=YYYY-MM-DD/run=<run id>/` in the output location. The run
+id is derived from the input checksums and the config hash, so the same inputs and configuration
+always publish into the same folder, and a rerun completes an interrupted one instead of adding
+another.
+
+**Read a run only when it has `_SUCCESS`.** Everything else in the folder is written first, then
+`manifest.json` (every output with its rows and SHA-256, every input with its rows and checksum,
+solver status, objective, bound, gap, timings and library versions), then `_SUCCESS`. A folder
+with `_FAILED` (the error inside) or without a marker is an interrupted run: ignore it. To find
+the current plan, read the highest-numbered file in `plans/_latest/all/` (overall) or
+`plans/_latest/weeks/as_of=YYYY-MM-DD/` (one week): each holds `run_id`, `as_of` and the run's
+`prefix`. These pointer files are created once each, with conditional writes, after `_SUCCESS`,
+so they only ever name complete runs; two runs for the same week cannot both become latest.
+
+Tables are Parquet with exactly the schema below (types are Arrow types; nullable columns hold
+nulls, never NaN). Week numbers count from 0 = the week starting on the as-of Monday. Money is in
+the reporting currency (`costs.currency`). Besides the tables, the folder holds `report.html`
+(one self-contained page: charts, exceptions, solver status and gap) and the ERP files below.
+
+| table | what | key |
+|---|---|---|
+{index}
+"""
+
+
+def output_section(contract: OutputContract) -> str:
+    rows = [
+        f"| `{c.name}` | {c.type} | {c.unit} | {'nullable' if c.nullable else 'required'} | {c.description} |"
+        for c in contract.columns
+    ]
+    return "\n".join(
+        [
+            f"### {contract.name}",
+            f"**{contract.title}.** {contract.description} File: `{contract.name}.parquet`. "
+            f"Key: {', '.join(f'`{k}`' for k in contract.key)}.",
+            "",
+            "| column | type | unit | nulls | meaning |",
+            "|---|---|---|---|---|",
+            *rows,
+            *[f"- {note}" for note in contract.notes],
+            "",
+        ]
+    )
+
+
+def erp_section(layout: ErpLayout) -> str:
+    return "\n".join(
+        [
+            f"### {layout.title} (`{layout.file}`)",
+            layout.description,
+            "",
+            "| column | from / meaning |",
+            "|---|---|",
+            *[f"| `{name}` | {meaning} |" for name, meaning in layout.columns],
+            "",
+        ]
+    )
+
+
+def render_outputs() -> str:
+    index = "\n".join(f"| [{c.name}](#{c.name}) | {c.title.lower()} | {' x '.join(c.key)} |" for c in OUTPUT_CONTRACTS)
+    erp_intro = (
+        "## ERP import files\n"
+        "Derived from `purchase_plan`, in the run folder under `erp/`: UTF-8, a header row, `\\n` line ends, "
+        "decimal point `.`. Lines with `firm = true` are inside the frozen window: release them now; the others "
+        "are planned and will be replanned next week.\n"
+    )
+    return (
+        OUTPUTS_INTRO.format(index=index)
+        + "\n"
+        + "\n".join(output_section(c) for c in OUTPUT_CONTRACTS)
+        + "\n"
+        + erp_intro
+        + "\n"
+        + "\n".join(erp_section(layout) for layout in ERP_LAYOUTS)
+    )
+
+
 def render() -> str:
     kinds = "; ".join(f"`{kind}` = {text}" for kind, text in {"string": "text", **KIND_EXAMPLES}.items())
     index = "\n".join(
         f"| [{c.name}](#{c.name}) | {'yes' if c.required else 'no'} | {' x '.join(c.key)} |" for c in CONTRACTS
     )
-    return INTRO.format(kinds=kinds, index=index) + "\n" + "\n".join(table_section(c) for c in CONTRACTS)
+    inputs = INTRO.format(kinds=kinds, index=index) + "\n" + "\n".join(table_section(c) for c in CONTRACTS)
+    return inputs + "\n" + render_outputs()
 
 
 def main() -> int:

@@ -8,7 +8,10 @@ is caught before an ERP imports it. Each violation names the rows and the rule.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import pandas as pd
 
 from planning.plan import PlanTables
 from planning.problem import Budget, PlanningProblem, rows_of
@@ -147,3 +150,42 @@ def check_plan(plan: PlanTables, problem: PlanningProblem) -> list[Violation]:
         *_capacities(plan, problem, plan.overruns),
         *_budgets(plan, problem, plan.overruns),
     ]
+
+
+def _close(left: float, right: float) -> bool:
+    return abs(left - right) <= TOLERANCE * max(1.0, abs(left), abs(right))
+
+
+def check_outputs(tables: Mapping[str, pd.DataFrame]) -> list[Violation]:
+    """Invariants of the published tables among themselves; empty means they may be written.
+
+    They catch a defect between the plan and the files (a join that drops rows, a unit mix-up)
+    that the plan checks cannot see: line values and cases agree with quantities, PO ids with
+    their supplier, ship-to and order date, and the metrics and cash with the lines and stock.
+    """
+    found = []
+    lines = tables["purchase_plan"]
+    value_off = (lines["line_value"] - lines["quantity"] * lines["unit_cost"]).abs() > TOLERANCE * lines[
+        "line_value"
+    ].abs().clip(lower=1.0)
+    cases_off = (lines["cases"] * lines["pack_size"] - lines["quantity"]).abs() > TOLERANCE
+    for row in rows_of(lines[value_off | cases_off]):
+        found.append(Violation("line_arithmetic", f"{row.po_id} line {row.line}: value or cases != quantity"))
+    for row in rows_of(lines):
+        if row.po_id != f"PO-{row.order_date:%Y%m%d}-{row.supplier}-{row.ship_to}" or row.arrival_date < row.order_date:
+            found.append(
+                Violation("po_identity", f"{row.po_id} line {row.line}: id, supplier, ship-to or dates disagree")
+            )
+    inventory, metrics = tables["projected_inventory"], tables["metrics"]
+    overall = metrics[metrics["level"] == "overall"]
+    for column, total in (("demand_units", inventory["demand"].sum()), ("served_units", inventory["served"].sum())):
+        if len(overall) != 1 or not _close(float(overall[column].iloc[0]), float(total)):
+            found.append(Violation("metrics_totals", f"overall {column} != projected inventory total"))
+    for level in ("category", "location", "sku"):
+        part = metrics.loc[metrics["level"] == level, "served_units"].sum()
+        if not _close(float(part), float(inventory["served"].sum())):
+            found.append(Violation("metrics_totals", f"served units by {level} do not add up to the overall"))
+    cash, in_horizon = tables["cash_by_week"], lines[lines["order_week"] < len(tables["cash_by_week"])]
+    if float(cash["cash_paid"].sum()) > float(in_horizon["line_value"].sum()) * (1 + TOLERANCE) + TOLERANCE:
+        found.append(Violation("cash", "cash paid in the horizon exceeds the value of the lines ordered in it"))
+    return found

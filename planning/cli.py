@@ -138,6 +138,44 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print where the latest plan's HTML report is, or copy it to a local file."""
+    from planning.publish import plan_report
+
+    config = _config(args)
+    outputs = _open(args.outputs or config.storage.outputs, config)
+    uri, page = plan_report(outputs, args.week)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(page)
+        print(f"Wrote the plan report ({len(page):,} bytes) from {uri} to {args.out}")
+    else:
+        print(f"Plan report: {uri}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Copy the latest plan's ERP purchase-order files into a local folder."""
+    from data_contracts.outputs import CANONICAL_PO_CSV, NETSUITE_PO_CSV, ODOO_PO_CSV
+    from planning.publish import erp_exports
+
+    config = _config(args)
+    outputs = _open(args.outputs or config.storage.outputs, config)
+    files = erp_exports(outputs, args.week)
+    layouts = {"canonical": CANONICAL_PO_CSV.file, "netsuite": NETSUITE_PO_CSV.file, "odoo": ODOO_PO_CSV.file}
+    wanted = {key: data for key, data in files.items() if args.layout == "all" or key == layouts[args.layout]}
+    if not wanted:
+        raise PublishError(f"the latest plan has no {args.layout} export; found {sorted(files)}")
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, data in sorted(wanted.items()):
+        target = folder / Path(key).name
+        target.write_bytes(data)
+        rows = len(data.splitlines()) - 1  # the header line is not an order line
+        print(f"Wrote {target} ({rows} rows)")
+    return EXIT_OK
+
+
 def cmd_generate_demo(args: argparse.Namespace) -> int:
     """Write the demo brand's input tables into a folder."""
     from planning.demo_data import generate_demo_tables, write_demo_tables
@@ -213,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--inputs", help="folder or s3://bucket/prefix with the input tables (default: config)")
     forecast.add_argument("--outputs", help="folder or s3://bucket/prefix to write forecasts/ into (default: config)")
     forecast.set_defaults(func=cmd_forecast)
+
+    report = sub.add_parser("report", help="show (or copy) the latest published plan's HTML report")
+    common(report)
+    report.add_argument("--outputs", help="folder or s3://bucket/prefix plans are published in (default: config)")
+    report.add_argument("--week", type=_date, help="the week's as-of Monday (default: the latest plan overall)")
+    report.add_argument("--out", help="copy the report to this local file")
+    report.set_defaults(func=cmd_report)
+
+    export = sub.add_parser("export", help="copy the latest plan's ERP purchase-order import files to a folder")
+    common(export)
+    export.add_argument("--outputs", help="folder or s3://bucket/prefix plans are published in (default: config)")
+    export.add_argument("--week", type=_date, help="the week's as-of Monday (default: the latest plan overall)")
+    export.add_argument("--layout", choices=("all", "netsuite", "odoo", "canonical"), default="all")
+    export.add_argument("--out", required=True, help="local folder to write the CSV files into")
+    export.set_defaults(func=cmd_export)
 
     validate = sub.add_parser("validate", help="check input tables against their data contracts")
     common(validate)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from planning.errors import ConfigError
 from planning.forecast.settings import ForecastSettings
+from planning.publish_settings import PublishSettings
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -159,6 +160,7 @@ class RunConfig(_Strict):
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     decomposition: DecompositionConfig = Field(default_factory=DecompositionConfig)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from planning.config import RunConfig
 from planning.inputs import InputTable, load_input_tables
-from planning.publish import previous_coupling_prices, publish_plan
+from planning.publish import (
+    PublishResult,
+    previous_coupling_prices,
+    publish_plan,
+    week_generation,
+)
+from planning.publish_settings import PublishSettings
 from planning.run import PlanRun, plan_start, plan_week
 from planning.storage import Storage
 from planning.validation import ValidationReport, require_valid, validate_inputs
@@ -63,17 +69,29 @@ class PublishedPlan:
 
     run: PlanRun
     uri: str
+    result: PublishResult | None = None  # run id, week generation, whether it is the overall latest
 
 
-def plan_and_publish(checked: CheckedInputs, outputs: Storage, config: RunConfig) -> PublishedPlan:
-    """Plan the validated inputs and publish the checked plan (tables, manifest, success marker)."""
+def plan_and_publish(
+    checked: CheckedInputs, outputs: Storage, config: RunConfig, settings: PublishSettings | None = None
+) -> PublishedPlan:
+    """Plan the validated inputs and publish the checked plan (tables, files, manifest, markers, latest).
+
+    The week's pointer generation is read before planning, so a run for the same week that
+    publishes while this one solves wins "latest" and this one raises
+    ``LatestPointerConflictError`` instead of silently replacing it.
+    """
     if checked.report.as_of is None:
         raise ValueError("the inputs carry no as-of date: set as_of in the configuration")
     typed = {name: table.typed for name, table in checked.tables.items()}
-    previous = previous_coupling_prices(outputs, plan_start(checked.report.as_of))
+    start = plan_start(checked.report.as_of)
+    observed = week_generation(outputs, start)
+    previous = previous_coupling_prices(outputs, start)
     if previous:
         log.info("starting from %d coupling prices of the previous run", len(previous))
     run = plan_week(typed, checked.report.as_of, config, previous)
     log.info("%s", run.report.summary_line())
-    uri = publish_plan(outputs, run, checked.report, config)
-    return PublishedPlan(run=run, uri=uri)
+    result = publish_plan(
+        outputs, run, checked.report, config, settings=settings or config.publish, observed_generation=observed
+    )
+    return PublishedPlan(run=run, uri=result.uri, result=result)

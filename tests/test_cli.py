@@ -108,6 +108,24 @@ def test_plan_publishes_tables_manifest_and_success_marker_once(
     assert cli.main(["plan", "--config", str(config)]) == cli.EXIT_OK
     assert [p.name for p in (outputs / "plans" / "as_of=2026-11-30").iterdir()] == [run.name]
     assert (run / "_SUCCESS").stat().st_mtime_ns == marker_time
+    capsys.readouterr()
+    # The latest plan's report and ERP files, as a planner fetches them.
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "r.html")]) == cli.EXIT_OK
+    assert b"<html" in (tmp_path / "r.html").read_bytes()
+    erp = tmp_path / "erp"
+    assert cli.main(["export", "--config", str(config), "--out", str(erp), "--layout", "netsuite"]) == cli.EXIT_OK
+    assert [p.name for p in erp.iterdir()] == ["netsuite_purchase_orders.csv"]
+    assert cli.main(["export", "--config", str(config), "--out", str(erp)]) == cli.EXIT_OK
+    assert {p.name for p in erp.iterdir()} == {
+        "netsuite_purchase_orders.csv",
+        "odoo_purchase_orders.csv",
+        "purchase_orders.csv",
+    }
+
+
+def test_report_before_any_plan_exits_five(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", "--outputs", str(tmp_path / "empty")]) == cli.EXIT_STORAGE
+    assert "run `buyplan plan` first" in capsys.readouterr().err
 
 
 def test_plan_on_invalid_inputs_publishes_nothing(tmp_path: Path) -> None:
