@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= demo_run
 
-.PHONY: demo test lint typecheck install install-dev clean
+.PHONY: demo test lint typecheck install install-dev clean flow server worker deploy
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "need python3.11 on PATH"; exit 1; }
@@ -31,8 +31,26 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy planning models flows data_contracts
+	$(BIN)/mypy planning models flows data_contracts infra/iam_policy.py
 	$(BIN)/pytest
+
+# Prefect keeps its state in the project, with analytics off (see infra/README.md).
+PREFECT_ENV := PREFECT_HOME=$(CURDIR)/.prefect PREFECT_SERVER_ANALYTICS_ENABLED=false
+
+## flow: run the weekly Prefect flow once on the demo folders (ephemeral Prefect, no server needed)
+flow: $(VENV)/.installed
+	$(PREFECT_ENV) $(BIN)/python -m flows run --config configs/demo.yaml --inputs $(DEMO_DIR)/inputs --outputs $(DEMO_DIR)/outputs
+
+## server / worker / deploy: a local Prefect server, a process worker, and the weekly deployment
+server: $(VENV)/.installed
+	$(PREFECT_ENV) $(BIN)/prefect server start
+
+worker: $(VENV)/.installed
+	$(PREFECT_ENV) PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect worker start --pool buyplan-process
+
+deploy: $(VENV)/.installed
+	$(PREFECT_ENV) PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect work-pool create buyplan-process --type process || true
+	$(PREFECT_ENV) PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect --no-prompt deploy --prefect-file infra/prefect.yaml --all
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -42,7 +42,7 @@ from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
-from planning.solve import PlanStatus, SolveReport, SolveResult, load_values
+from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ STEP_FACTOR = 0.01
 STEP_GROW, STEP_SHRINK = 1.1, 0.6  # after a pass that raised / did not raise the bound
 MIN_AVERAGING, MAX_AVERAGING = 0.05, 0.5  # share of the newest pass in the averaged usage
 MIN_BLOCK_SECONDS = 0.2  # a block started after the pass deadline still gets this long
+LP_FALLBACK_SECONDS = 5.0  # for a block's LP relaxation when its MIP stopped without a bound
 COMPLETION_RESERVE = 0.15  # share of the time limit kept for repairing and completing the last pass
 
 
@@ -103,8 +104,6 @@ class DecompositionResult:
 
 def solve_block(task: BlockTask) -> BlockResult:
     """Build, price, solve and free one block (runs on a worker)."""
-    from planning.solve import solve  # a worker process imports it on first use
-
     started = time.perf_counter()
     m = build_model(task.problem)
     price_coupling(m, task.problem, task.prices, task.po_share)
@@ -113,16 +112,20 @@ def solve_block(task: BlockTask) -> BlockResult:
     left = max(MIN_BLOCK_SECONDS, min(task.settings.time_limit_s, task.deadline - time.time()))
     settings = task.settings.model_copy(update={"time_limit_s": left})
     result = solve(m, settings, highs_options=task.highs_options)
+    bound = result.report.best_bound
+    if bound is None or not math.isfinite(bound):
+        # Stopped before a dual bound (a late block, or presolve cut short): the block's LP
+        # relaxation at the same prices is a valid, weaker bound, and takes milliseconds.
+        relaxed = solve(m, settings.model_copy(update={"time_limit_s": LP_FALLBACK_SECONDS}), relax_integrality=True)
+        bound = relaxed.report.objective if relaxed.report.status is PlanStatus.OPTIMAL else None
     if not result.report.has_plan:
-        return BlockResult(
-            result.report.status, result.report.best_bound, None, {}, {}, {}, time.perf_counter() - started
-        )
+        return BlockResult(result.report.status, bound, None, {}, {}, {}, time.perf_counter() - started)
     load_values(m, result)
     packs = {slot: round(pyo.value(m.packs[slot])) for slot in m.ORDER_SLOTS}
     shipped = {slot: float(pyo.value(m.transfer[slot])) for slot in m.TRANSFER_SLOTS}
     return BlockResult(
         status=result.report.status,
-        bound=result.report.best_bound,
+        bound=bound,
         objective=result.report.objective,
         packs=packs,
         shipped={slot: units for slot, units in shipped.items() if units > 1e-9},

@@ -126,7 +126,25 @@ def plan_week(
     result = optimize_problem(problem, config, previous_prices)
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
-    seconds.update({f"solve_{k}": v for k, v in result.stage_seconds.items()})
+    run = finish_run(as_of, problem, result, forecast_run, config, seconds)
+    run.seconds["total"] = time.perf_counter() - started
+    return run
+
+
+def finish_run(
+    as_of: date,
+    problem: PlanningProblem,
+    result: OptimizeResult,
+    forecast_run: ForecastRun,
+    config: RunConfig,
+    seconds: dict[str, float] | None = None,
+) -> PlanRun:
+    """Plan tables from the solution, checked against every invariant, with the budget shadow prices.
+
+    Raises:
+        PlanCheckError: An invariant fails on the plan tables (a defect: nothing may be published).
+    """
+    seconds = {**(seconds or {}), **{f"solve_{k}": v for k, v in result.stage_seconds.items()}}
     t = time.perf_counter()
     plan = extract_plan(result.model, problem, config.horizon.frozen_weeks)
     violations = check_plan(plan, problem)
@@ -136,5 +154,4 @@ def plan_week(
     t = time.perf_counter()
     prices = budget_shadow_prices(result, config)
     seconds["shadow_prices"] = time.perf_counter() - t
-    seconds["total"] = time.perf_counter() - started
-    return PlanRun(as_of, problem, forecast, result, plan, prices, seconds, forecast_run)
+    return PlanRun(as_of, problem, forecast_run.forecast, result, plan, prices, seconds, forecast_run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import time
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -221,3 +222,16 @@ def test_previous_prices_come_from_the_latest_finished_earlier_run(tmp_path: Pat
     previous = previous_coupling_prices(storage, date(2026, 11, 30))
     assert [row["price"] for row in previous] == [0.2]
     assert previous_coupling_prices(storage, date(2026, 11, 16)) == []
+
+
+def test_a_block_started_past_the_deadline_still_reports_a_valid_bound() -> None:
+    problem = demo_problem()
+    blocks = make_blocks(problem, 1)
+    shares = po_shares(problem, blocks)
+    exact = SolverConfig(time_limit_s=20, mip_rel_gap=0.0, threads=1)
+    for sub in problem.split(blocks)[:4]:
+        own = {po: shares[po] for po in sub.po_slots}
+        late = solve_block(BlockTask(sub, {}, own, exact, deadline=time.time() - 60))
+        solved = solve_block(BlockTask(sub, {}, own, exact))
+        assert late.bound is not None and solved.objective is not None
+        assert late.bound <= solved.objective + 1e-6 * max(1.0, abs(solved.objective))
