@@ -298,6 +298,7 @@ def reference_rules(ctx: RuleContext) -> list[Rule]:
             "use a category that appears in items, or leave it empty for all",
         ),
         _ref("locked_orders", "sku", "items.sku", skus, add_sku),
+        _ref("events", "sku", "items.sku", [*skus, ""], add_sku + ", or leave it empty for every SKU"),
         _ref("locked_orders", "supplier", "suppliers.supplier", suppliers, add_sup),
         _ref("locked_orders", "ship_to", "locations.location", locations, add_loc),
     ]

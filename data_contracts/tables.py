@@ -674,6 +674,31 @@ CHANNEL_RESERVATIONS = TableContract(
     example="location,channel,category,reserved_units,weeks_of_cover\nWH-EAST,shopify,,,2\n",
 )
 
+EVENTS = TableContract(
+    name="events",
+    title="Promotions and events (optional)",
+    description=(
+        "Known promotions, marketplace sale days and holidays, past and planned. The forecast learns "
+        "each event's uplift from its past days in the demand history and applies it to its future "
+        "days; moving US holidays (Easter, Thanksgiving, Cyber Monday ...) are built in."
+    ),
+    columns=(
+        Column("date", "date", "A day the event runs (one row per day, or just its first day)."),
+        Column("event", "string", "Event name; the same name links past and future occurrences."),
+        Column(
+            "sku",
+            "string",
+            "The SKU on promotion; empty = every SKU.",
+            required=False,
+            nullable=True,
+            default="",
+        ),
+    ),
+    key=("date", "event", "sku"),
+    required=False,
+    example="date,event,sku\n2025-11-28,black_friday_sale,\n2026-11-27,black_friday_sale,\n2026-06-10,spring_promo,SKU-001\n",
+)
+
 CONTRACTS: tuple[TableContract, ...] = (
     DEMAND_HISTORY,
     INVENTORY,
@@ -689,5 +714,6 @@ CONTRACTS: tuple[TableContract, ...] = (
     EXTERNAL_FORECAST,
     LOCKED_ORDERS,
     CHANNEL_RESERVATIONS,
+    EVENTS,
 )
 CONTRACTS_BY_NAME: dict[str, TableContract] = {c.name: c for c in CONTRACTS}

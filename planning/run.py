@@ -52,10 +52,20 @@ def plan_start(snapshot: date) -> date:
     return snapshot - timedelta(days=snapshot.weekday())
 
 
+def _events(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ``events`` input table as the forecast's known events (empty sku = every SKU)."""
+    if frame is None or frame.empty:
+        return None
+    if "sku" not in frame:
+        return frame
+    sku = frame["sku"].astype("object")
+    return frame.assign(sku=sku.where(sku.notna() & (sku != ""), None))  # None: the forecast's "every SKU"
+
+
 def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig) -> ForecastRun:
     """The built-in forecast (``planning.forecast.forecast_demand``), overridden by the external
     forecast for the rows it covers."""
-    run = forecast_demand(tables, as_of, config.horizon.weeks, config.forecast)
+    run = forecast_demand(tables, as_of, config.horizon.weeks, config.forecast, events=_events(tables.get("events")))
     external = tables.get("external_forecast")
     if external is None or external.empty:
         return run

@@ -60,3 +60,23 @@ def test_promotion_given_as_a_known_event_for_one_sku() -> None:
     assert frame[("P", 3)] == pytest.approx(30 * (240 + k) / (120 + k), rel=0.01)
     assert frame[("P", 2)] == pytest.approx(30.0, rel=0.05)
     assert frame[("Q", 3)] == pytest.approx(30.0, rel=0.05)  # the event is scoped to P
+
+
+def test_the_events_input_table_reaches_the_forecast() -> None:
+    # The same promotion as above, given as the `events` input table (empty sku = every SKU).
+    from planning.config import parse_config
+    from planning.run import make_forecast
+
+    weeks = history_weeks(80)
+    promo_weeks = [20, 35, 50, 65]
+    units = np.full(80, 30.0)
+    units[promo_weeks] = 60.0
+    typed = tables(weekly_demand({"P": units}, as_of=AS_OF))
+    future = pd.Timestamp(AS_OF) + pd.Timedelta(weeks=3, days=2)
+    typed["events"] = pd.DataFrame(
+        {"date": [*weeks[promo_weeks], future], "event": "spring_sale", "sku": pd.array([None] * 5, dtype="string")}
+    )
+    config = parse_config({"horizon": {"weeks": 6}, "forecast": {"holiday_calendar": "none"}})
+    with_events = make_forecast(typed, AS_OF, config).forecast.frame.set_index("week")["units"]
+    without = make_forecast({k: v for k, v in typed.items() if k != "events"}, AS_OF, config).forecast.frame
+    assert with_events[3] > 1.5 * without.set_index("week")["units"][3]
