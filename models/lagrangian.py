@@ -23,6 +23,10 @@ equal to the shared z, and pays at most its cost there plus pi_r times its usage
 pi_r <= the slack price the overrun slacks can be left out (their reduced cost is >= 0). So
 L(pi) is a valid lower bound for every pi in the box, and the sum of each block's proven MIP
 bound (not its incumbent) keeps it valid when blocks stop at a gap.
+
+  forced overrun: locked (approved) orders use f_r of a row whatever the plan, so its slack is at
+  least max(0, f_r - cap_r) and the bound may add (ceiling_r - pi_r) max(0, f_r - cap_r): a budget
+  that the approved orders alone overrun costs at least that overrun at its price.
 """
 
 from __future__ import annotations
@@ -86,6 +90,24 @@ def price_coupling(
     priced = sum(prices[row] * usage for row, usage in usage_expressions(m).items() if prices.get(row, 0.0) > 0.0)
     m.total_cost.deactivate()
     m.block_cost = pyo.Objective(expr=m.total_cost.expr - not_paid + priced, sense=pyo.minimize)
+
+
+def forced_usage(m: pyo.ConcreteModel) -> dict[CouplingRow, float]:
+    """Budget and supplier rows' use by the locked units alone (every pack at zero), in a whole model.
+
+    (Location space depends on stock, which no order fixes: none is forced here.)
+    """
+    saved = {key: var.value for key, var in m.packs.items()}
+    for var in m.packs.values():
+        if not var.fixed:
+            var.set_value(0, skip_validation=True)
+    try:
+        rows = usage_expressions(m).items()
+        return {row: float(pyo.value(expr)) for row, expr in rows if row[0] in (BUDGET, SUPPLIER)}
+    finally:
+        for key, value in saved.items():
+            if not m.packs[key].fixed:
+                m.packs[key].set_value(value, skip_validation=True)
 
 
 def usage_values(m: pyo.ConcreteModel) -> dict[CouplingRow, float]:

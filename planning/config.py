@@ -126,6 +126,9 @@ class DecompositionConfig(_Strict):
         200, ge=1, description="Branch-and-bound nodes per block: a limit that does not depend on machine load."
     )
     max_passes: int = Field(8, ge=1, description="Pricing passes over all blocks, at most.")
+    polish_skus: int = Field(
+        5, ge=0, description="SKUs re-planned per fix-and-optimize round after the passes (0: no polish)."
+    )
     workers: int = Field(2, ge=1, description="Worker threads solving blocks (one HiGHS thread each).")
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); empty = threads.")
 

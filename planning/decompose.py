@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import pyomo.environ as pyo
 
 from models import build_model
-from models.lagrangian import CouplingRow, coupling_caps, price_caps, price_coupling, usage_values
+from models.lagrangian import CouplingRow, coupling_caps, forced_usage, price_caps, price_coupling, usage_values
 from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
@@ -54,6 +54,9 @@ STEP_GROW, STEP_SHRINK = 1.1, 0.6  # after a pass that raised / did not raise th
 MIN_AVERAGING, MAX_AVERAGING = 0.05, 0.5  # share of the newest pass in the averaged usage
 MIN_BLOCK_SECONDS = 0.2  # a block started after the pass deadline still gets this long
 LP_FALLBACK_SECONDS = 5.0  # for a block's LP relaxation when its MIP stopped without a bound
+POLISH_ROUND_S = 10.0  # time limit of one fix-and-optimize round
+MIN_POLISH_ROUND_S = 2.0  # no round is started with less time than this left
+POLISH_RESERVE_S = 2.0  # kept after polishing for loading the plan and the report
 COMPLETION_RESERVE = 0.15  # share of the time limit kept for repairing and completing the last pass
 
 
@@ -172,10 +175,21 @@ def po_shares(problem: PlanningProblem, blocks: Sequence[Sequence[str]]) -> dict
 class _Prices:
     """The volume algorithm's state: centre prices, their bound, the averaged usage, step factor."""
 
-    def __init__(self, problem: PlanningProblem, start: Mapping[CouplingRow, float] | None) -> None:
+    def __init__(
+        self,
+        problem: PlanningProblem,
+        start: Mapping[CouplingRow, float] | None,
+        forced: Mapping[CouplingRow, float] | None = None,
+    ) -> None:
         self.caps = coupling_caps(problem)
         self.ceiling = price_caps(problem)
-        self.trial: dict[CouplingRow, float] = {r: self._clip(r, v) for r, v in (start or {}).items() if r in self.caps}
+        # Overrun the locked orders force whatever the plan does (see models.lagrangian).
+        self.forced = {r: max(0.0, (forced or {}).get(r, 0.0) - cap) for r, cap in self.caps.items()}
+        self.forced = {r: v for r, v in self.forced.items() if v > 1e-9}
+        # A row the locked orders already overrun costs its full price per extra unit: start there.
+        initial = {r: self.ceiling[r[0]] for r in self.forced}
+        initial.update({r: v for r, v in (start or {}).items() if r in self.caps})
+        self.trial: dict[CouplingRow, float] = {r: self._clip(r, v) for r, v in initial.items()}
         self.warm = dict(self.trial)
         self.centre = dict(self.trial)
         self.bound = -math.inf
@@ -189,9 +203,9 @@ class _Prices:
         """L(trial) = sum of block bounds - sum of priced capacities; None if a block has no bound."""
         if any(r.bound is None or not math.isfinite(r.bound) for r in results):
             return None
-        return sum(r.bound for r in results if r.bound is not None) - sum(
-            price * self.caps[row] for row, price in self.trial.items()
-        )
+        forced = sum((self.ceiling[row[0]] - self.trial.get(row, 0.0)) * over for row, over in self.forced.items())
+        blocks = sum(r.bound for r in results if r.bound is not None)
+        return blocks - sum(price * self.caps[row] for row, price in self.trial.items()) + forced
 
     def update(self, results: Sequence[BlockResult], bound: float | None, best_cost: float) -> float:
         """Move the centre if the bound rose, average the usage, take the next trial; returns the excess norm."""
@@ -284,7 +298,7 @@ def _decompose(
     shares = po_shares(problem, blocks)
     m = build_model(problem)
     seconds["build"] = time.perf_counter() - started
-    prices = _Prices(problem, start_prices)
+    prices = _Prices(problem, start_prices, forced_usage(m))
     options = block_highs_options(config)
     best: SolveResult | None = None
     passes: list[PassRecord] = []
@@ -322,6 +336,11 @@ def _decompose(
         if _gap(best_cost, prices.bound) <= settings.mip_rel_gap:
             break
     seconds["passes"] = sum(p.seconds for p in passes)
+    polished: list[float] = []
+    if best is not None and config.polish_skus > 0:
+        t2 = time.perf_counter()
+        best, polished = polish(m, problem, best, deadline - POLISH_RESERVE_S, settings, config.polish_skus)
+        seconds["polish"] = time.perf_counter() - t2
     report_from = best if best is not None else plan
     if best is not None:
         load_values(m, best)
@@ -340,6 +359,7 @@ def _decompose(
             "block_skus": config.block_skus,
             "workers": runner.workers,
             "passes": [dataclasses.asdict(p) for p in passes],
+            "polish_costs": polished,
             "warm_prices": len(prices.warm),
             "prices": price_rows(problem, prices.centre),
         },
@@ -368,6 +388,66 @@ def prices_from_rows(problem: PlanningProblem, rows: Sequence[Mapping[str, objec
         if key in caps:
             prices[key] = float(row["price"])  # type: ignore[arg-type]
     return prices
+
+
+def _lost_cost_by_sku(m: pyo.ConcreteModel, problem: PlanningProblem) -> dict[str, float]:
+    """Lost margin plus fill-rate shortfall cost per SKU in the model's loaded plan."""
+    lost: dict[str, float] = defaultdict(float)
+    for key in m.DEMAND:
+        lost[key[0]] += problem.items[key[0]].lost_sale_penalty * float(m.unmet[key].value or 0.0)
+    for sku in m.FILL_RATE_SKUS:
+        lost[sku] += problem.penalties.fill_rate_shortfall[sku] * float(m.fill_rate_shortfall[sku].value or 0.0)
+    return lost
+
+
+def polish(
+    m: pyo.ConcreteModel,
+    problem: PlanningProblem,
+    best: SolveResult,
+    deadline: float,
+    settings: SolverConfig,
+    group_skus: int,
+) -> tuple[SolveResult, list[float]]:
+    """Fix-and-optimize on the whole model: re-plan a few SKUs at a time with everyone else's orders fixed.
+
+    The SKUs losing the most sales go first, ``group_skus`` per round. A round frees their order
+    lines, packs and the purchase orders they could order on (lanes stay free), fixes every other
+    order decision at the best plan, and solves the MIP warm-started from that plan, so every
+    budget, capacity and PO minimum holds with the other SKUs' use of it; a round's plan is kept
+    only if it costs less. Runs until ``deadline`` (perf_counter) or every SKU had its turn.
+    Returns the best plan and its cost after each improving round.
+    """
+    slots_by_sku: dict[str, list[OrderSlot]] = defaultdict(list)
+    for slot in problem.order_slots:
+        slots_by_sku[problem.options[slot[0]].sku].append(slot)
+    load_values(m, best)
+    lost = _lost_cost_by_sku(m, problem)
+    order = sorted((sku for sku in lost if lost[sku] > 1e-6 and slots_by_sku.get(sku)), key=lambda k: -lost[k])
+    costs: list[float] = []
+    for first in range(0, len(order), group_skus):
+        left = deadline - time.perf_counter()
+        if left < MIN_POLISH_ROUND_S:
+            break
+        group = order[first : first + group_skus]
+        free = {slot for sku in group for slot in slots_by_sku[sku]}
+        free_pos = {(problem.options[o].supplier, problem.options[o].ship_to, t) for o, t in free}
+        load_values(m, best)
+        fixed = [v for slot in m.ORDER_SLOTS if slot not in free for v in (m.packs[slot], m.order_line[slot])]
+        fixed += [m.po_open[po] for po in m.PO_SLOTS if po not in free_pos]
+        fixed = [v for v in fixed if not v.fixed]
+        for var in fixed:
+            var.fix(round(float(var.value or 0.0)))
+        round_settings = settings.model_copy(
+            update={"time_limit_s": min(POLISH_ROUND_S, left), "backstop_s": min(settings.backstop_s, 5.0)}
+        )
+        result = solve(m, round_settings, initial=best.values)
+        for var in fixed:
+            var.unfix()
+        cost, known = result.report.objective, best.report.objective
+        if result.report.has_plan and cost is not None and known is not None and cost < known - 1e-6 * abs(known):
+            best = dataclasses.replace(result, values={**best.values, **result.values})
+            costs.append(cost)
+    return best, costs
 
 
 def _own(shares: Mapping[PoSlot, float], sub: PlanningProblem) -> dict[PoSlot, float]:

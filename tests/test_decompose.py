@@ -235,3 +235,16 @@ def test_a_block_started_past_the_deadline_still_reports_a_valid_bound() -> None
         solved = solve_block(BlockTask(sub, {}, own, exact))
         assert late.bound is not None and solved.objective is not None
         assert late.bound <= solved.objective + 1e-6 * max(1.0, abs(solved.objective))
+
+
+def test_polish_never_costs_more_and_keeps_every_invariant() -> None:
+    problem = demo_problem()
+    settings_ = demo_config().solver
+    plain, _ = decompose(problem, settings_, blocks_config(max_passes=1, polish_skus=0))
+    polished, _ = decompose(problem, settings_, blocks_config(max_passes=1, polish_skus=3))
+    assert plain.report.objective is not None and polished.report.objective is not None
+    assert polished.report.objective <= plain.report.objective + 1e-6 * abs(plain.report.objective)
+    assert polished.report.objective >= whole_optimum() - 1e-6 * abs(whole_optimum())
+    assert check_plan(extract_plan(polished.model, problem, 0), problem) == []
+    costs = polished.details["polish_costs"]
+    assert costs == sorted(costs, reverse=True)  # each kept round is cheaper than the one before
