@@ -42,7 +42,7 @@ from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
-from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
+from planning.solve import PlanStatus, SolveReport, SolveResult, compile_model, load_values, solve, solve_compiled
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +423,11 @@ def polish(
     load_values(m, best)
     lost = _lost_cost_by_sku(m, problem)
     order = sorted((sku for sku in lost if lost[sku] > 1e-6 and slots_by_sku.get(sku)), key=lambda k: -lost[k])
+    if not order or deadline - time.perf_counter() < MIN_POLISH_ROUND_S:
+        return best, []
+    compiled = compile_model(m)  # once: each round only fixes columns by their bounds
+    line_names = {slot: (m.packs[slot].name, m.order_line[slot].name) for slot in m.ORDER_SLOTS}
+    po_names = {po: m.po_open[po].name for po in m.PO_SLOTS}
     costs: list[float] = []
     for first in range(0, len(order), group_skus):
         left = deadline - time.perf_counter()
@@ -431,19 +436,15 @@ def polish(
         group = order[first : first + group_skus]
         free = {slot for sku in group for slot in slots_by_sku[sku]}
         free_pos = {(problem.options[o].supplier, problem.options[o].ship_to, t) for o, t in free}
-        load_values(m, best)
-        fixed = [v for slot in m.ORDER_SLOTS if slot not in free for v in (m.packs[slot], m.order_line[slot])]
-        fixed += [m.po_open[po] for po in m.PO_SLOTS if po not in free_pos]
-        fixed = [v for v in fixed if not v.fixed]
-        for var in fixed:
-            var.fix(round(float(var.value or 0.0)))
+        names = [name for slot, pair in line_names.items() if slot not in free for name in pair]
+        names += [name for po, name in po_names.items() if po not in free_pos]
+        fixed = {name: round(best.values.get(name, 0.0)) for name in names}
         round_settings = settings.model_copy(
             update={"time_limit_s": min(POLISH_ROUND_S, left), "backstop_s": min(settings.backstop_s, 5.0)}
         )
-        result = solve(m, round_settings, initial=best.values)
-        for var in fixed:
-            var.unfix()
+        result = solve_compiled(compiled, round_settings, fixed=fixed, initial=best.values)
         cost, known = result.report.objective, best.report.objective
+        log.info("polish %s: %s (%.1f s)", group, result.report.summary_line(), time.perf_counter() - deadline + left)
         if result.report.has_plan and cost is not None and known is not None and cost < known - 1e-6 * abs(known):
             best = dataclasses.replace(result, values={**best.values, **result.values})
             costs.append(cost)
