@@ -267,6 +267,7 @@ def generate_demo_tables(seed: int = 7, as_of: date = date(2026, 11, 30), n_skus
         "budgets": _budgets(model, as_of, closures),
         "service_targets": service_targets_table(),
         "locked_orders": _locked_orders(sourcing, catalog, closures, as_of),
+        "events": _events(model.first_day),
         # The own warehouse also ships Walmart orders: keep a week of Shopify cover back for DTC.
         "channel_reservations": pd.DataFrame(
             {
@@ -620,6 +621,13 @@ def _simulate_demand(
     regular = catalog["selling_price"].to_numpy()[sku] * channel_price
     price = (regular[:, None] * price_factor[sku, chan]).round(2)
     return _DemandModel(catalog, series, expected, units, ~out_of_stock, price, first_day)
+
+
+def _events(first_day: date) -> pd.DataFrame:
+    """The own site's sitewide Black Friday to Cyber Monday sale, on every past day it ran."""
+    days = pd.date_range(first_day, periods=HISTORY_DAYS, freq="D")
+    _, _, bfcm = _holiday_shape(days)
+    return pd.DataFrame({"date": days[bfcm], "event": "black_friday_sale", "sku": ""})
 
 
 def _demand_history(model: _DemandModel) -> pd.DataFrame:
