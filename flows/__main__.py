@@ -55,8 +55,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from flows.weekly import weekly_plan
-    from planning.cli import EXIT_BAD_CONFIG, EXIT_INTERNAL, EXIT_INVALID_INPUT, EXIT_NO_PLAN, EXIT_OK, EXIT_STORAGE
-    from planning.errors import ConfigError, InputContractError, NoPlanError, PublishError, StorageError
+    from planning.cli import EXIT_OK, report_failure
 
     try:
         summary = weekly_plan(
@@ -67,21 +66,8 @@ def run(args: argparse.Namespace) -> int:
             endpoint_url=args.endpoint_url,
             timezone=args.timezone,
         )
-    except InputContractError as error:
-        print(f"INVALID INPUT: {error}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
-    except ConfigError as error:
-        print(f"CONFIGURATION ERROR: {error}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
-    except NoPlanError as error:
-        print(f"NO PLAN: {error}", file=sys.stderr)
-        return EXIT_NO_PLAN
-    except (PublishError, StorageError) as error:
-        print(f"STORAGE OR PUBLISH FAILURE: {error}", file=sys.stderr)
-        return EXIT_STORAGE
-    except Exception as error:  # the flow run's log has the traceback
-        print(f"INTERNAL ERROR: {error!r}", file=sys.stderr)
-        return EXIT_INTERNAL
+    except Exception as error:  # a documented exit code, or 1 for a bug (the flow run's log has the traceback)
+        return report_failure(error)
     print(f"{summary.status}: plan for the week of {summary.as_of} published at {summary.plan_uri}")
     return EXIT_OK
 

@@ -30,7 +30,8 @@ from planning.errors import (
 )
 
 if TYPE_CHECKING:
-    from planning.pipeline import PublishedPlan
+    from planning.pipeline import CheckedInputs, PublishedPlan
+    from planning.storage import Storage
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -59,7 +60,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
     return config.model_copy(update=updates) if updates else config
 
 
-def _open(uri: str, config: RunConfig):  # type: ignore[no-untyped-def]
+def _open(uri: str, config: RunConfig) -> Storage:
     from planning.storage import open_storage
 
     return open_storage(uri, endpoint_url=config.storage.endpoint_url, region=config.storage.region)
@@ -94,9 +95,9 @@ def _print_plan(published: PublishedPlan) -> None:
     print(f"      Published: {published.uri}")
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    """Validate the inputs, plan the week and publish the plan."""
-    from planning.pipeline import check_inputs, plan_and_publish
+def _validated(args: argparse.Namespace) -> tuple[RunConfig, CheckedInputs, Storage]:
+    """Step 1 of ``plan`` and ``forecast``: the config, the validated inputs and the output storage."""
+    from planning.pipeline import check_inputs
 
     config = _config(args)
     inputs = _open(args.inputs or config.storage.inputs, config)
@@ -104,6 +105,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print("[1/2] Validating the inputs against their data contracts ...", flush=True)
     checked = check_inputs(inputs, config)
     print(f"      {checked.report.summary_line()}")
+    return config, checked, outputs
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Validate the inputs, plan the week and publish the plan."""
+    from planning.pipeline import plan_and_publish
+
+    config, checked, outputs = _validated(args)
     print(f"[2/2] Planning (time limit {config.solver.time_limit_s:.0f} s) ...", flush=True)
     _print_plan(plan_and_publish(checked, outputs, config))
     return EXIT_OK
@@ -111,16 +120,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Validate the inputs, forecast demand and write the forecast with its accuracy table."""
-    from planning.pipeline import check_inputs
     from planning.run import make_forecast, plan_start
     from planning.storage import write_table
 
-    config = _config(args)
-    inputs = _open(args.inputs or config.storage.inputs, config)
-    outputs = _open(args.outputs or config.storage.outputs, config)
-    print("[1/2] Validating the inputs against their data contracts ...", flush=True)
-    checked = check_inputs(inputs, config)
-    print(f"      {checked.report.summary_line()}")
+    config, checked, outputs = _validated(args)
     if checked.report.as_of is None:
         raise ConfigError("the inputs carry no as-of date: pass --as-of or set as_of in the configuration")
     as_of = plan_start(checked.report.as_of)
@@ -299,23 +302,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except InputContractError as error:
+    except KNOWN_FAILURES as error:
+        return report_failure(error)
+
+
+# Failures with a documented exit code; anything else is a bug (exit 1 with its traceback).
+KNOWN_FAILURES = (InputContractError, ConfigError, PlanCheckError, NoPlanError, PublishError, StorageError)
+
+
+def report_failure(error: Exception) -> int:
+    """Say on stderr what went wrong and how to fix it; return the documented exit code."""
+    if isinstance(error, InputContractError):
         print(f"INVALID INPUT: {error}", file=sys.stderr)
         for failure in error.report.errors:
             print("  " + failure.describe(), file=sys.stderr)
         return EXIT_INVALID_INPUT
-    except ConfigError as error:
+    if isinstance(error, ConfigError):
         print(f"CONFIGURATION ERROR: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    except PlanCheckError as error:
-        print(f"INTERNAL ERROR: {error}", file=sys.stderr)
-        return EXIT_INTERNAL
-    except NoPlanError as error:
+    if isinstance(error, NoPlanError):
         print(f"NO PLAN: {error}", file=sys.stderr)
         return EXIT_NO_PLAN
-    except (PublishError, StorageError) as error:
+    if isinstance(error, (PublishError, StorageError)):
         print(f"STORAGE OR PUBLISH FAILURE: {error}", file=sys.stderr)
         return EXIT_STORAGE
+    print(f"INTERNAL ERROR: {error!r}", file=sys.stderr)  # PlanCheckError and bugs
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
