@@ -42,7 +42,16 @@ from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
-from planning.solve import PlanStatus, SolveReport, SolveResult, compile_model, load_values, solve, solve_compiled
+from planning.solve import (
+    CompiledModel,
+    PlanStatus,
+    SolveReport,
+    SolveResult,
+    compile_model,
+    load_values,
+    solve,
+    solve_compiled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +409,46 @@ def _lost_cost_by_sku(m: pyo.ConcreteModel, problem: PlanningProblem) -> dict[st
     return lost
 
 
+def _columns_by_sku(m: pyo.ConcreteModel, problem: PlanningProblem) -> dict[str, list[str]]:
+    """Names of every variable that belongs to one SKU (by option for order slots, else first index)."""
+    columns: dict[str, list[str]] = defaultdict(list)
+    for var in m.component_data_objects(pyo.Var, descend_into=True):
+        if var.fixed:
+            continue
+        index = var.index()
+        first = index[0] if isinstance(index, tuple) else index
+        if first in problem.options:
+            columns[problem.options[first].sku].append(var.name)
+        elif first in problem.items:
+            columns[str(first)].append(var.name)
+    return columns
+
+
+def _polish_round(
+    compiled: CompiledModel,
+    problem: PlanningProblem,
+    best: SolveResult,
+    group: Sequence[str],
+    slots_by_sku: Mapping[str, list[OrderSlot]],
+    columns: Mapping[str, list[str]],
+    po_names: Mapping[PoSlot, str],
+    settings: SolverConfig,
+    left: float,
+) -> SolveResult:
+    """One fix-and-optimize round: the group's SKUs free, everything else at the best plan."""
+    free_pos = {
+        (problem.options[o].supplier, problem.options[o].ship_to, t) for sku in group for o, t in slots_by_sku[sku]
+    }
+    # Every other SKU is held entirely at the best plan (orders, transfers, stock, sales), so
+    # presolve leaves HiGHS the group's columns and the shared slack: a round is a small MIP.
+    fixed = {name: best.values.get(name, 0.0) for sku, names in columns.items() if sku not in group for name in names}
+    fixed.update({name: round(best.values.get(name, 0.0)) for po, name in po_names.items() if po not in free_pos})
+    round_settings = settings.model_copy(
+        update={"time_limit_s": min(POLISH_ROUND_S, left), "backstop_s": min(settings.backstop_s, 5.0)}
+    )
+    return solve_compiled(compiled, round_settings, fixed=fixed, initial=best.values)
+
+
 def polish(
     m: pyo.ConcreteModel,
     problem: PlanningProblem,
@@ -408,46 +457,43 @@ def polish(
     settings: SolverConfig,
     group_skus: int,
 ) -> tuple[SolveResult, list[float]]:
-    """Fix-and-optimize on the whole model: re-plan a few SKUs at a time with everyone else's orders fixed.
+    """Fix-and-optimize on the whole model: re-plan a few SKUs at a time with everyone else fixed.
 
-    The SKUs losing the most sales go first, ``group_skus`` per round. A round frees their order
-    lines, packs and the purchase orders they could order on (lanes stay free), fixes every other
-    order decision at the best plan, and solves the MIP warm-started from that plan, so every
-    budget, capacity and PO minimum holds with the other SKUs' use of it; a round's plan is kept
-    only if it costs less. Runs until ``deadline`` (perf_counter) or every SKU had its turn.
-    Returns the best plan and its cost after each improving round.
+    ``group_skus`` SKUs per round, those losing the most sales first. A round frees the group's
+    variables and the purchase orders it could order on (lanes and the priced slack stay free),
+    holds every other SKU at the best plan, and solves the MIP warm-started from that plan, so
+    every budget, capacity and PO minimum holds with the other SKUs' use of it; a round's plan is
+    kept only if it costs less. Sweeps over all SKUs repeat while the last one improved, until
+    ``deadline`` (perf_counter). Returns the best plan and its cost after each improving round.
     """
     slots_by_sku: dict[str, list[OrderSlot]] = defaultdict(list)
     for slot in problem.order_slots:
         slots_by_sku[problem.options[slot[0]].sku].append(slot)
-    load_values(m, best)
-    lost = _lost_cost_by_sku(m, problem)
-    order = sorted((sku for sku in lost if lost[sku] > 1e-6 and slots_by_sku.get(sku)), key=lambda k: -lost[k])
-    if not order or deadline - time.perf_counter() < MIN_POLISH_ROUND_S:
+    if deadline - time.perf_counter() < MIN_POLISH_ROUND_S:
         return best, []
     compiled = compile_model(m)  # once: each round only fixes columns by their bounds
-    line_names = {slot: (m.packs[slot].name, m.order_line[slot].name) for slot in m.ORDER_SLOTS}
+    columns = _columns_by_sku(m, problem)
     po_names = {po: m.po_open[po].name for po in m.PO_SLOTS}
     costs: list[float] = []
-    for first in range(0, len(order), group_skus):
-        left = deadline - time.perf_counter()
-        if left < MIN_POLISH_ROUND_S:
-            break
-        group = order[first : first + group_skus]
-        free = {slot for sku in group for slot in slots_by_sku[sku]}
-        free_pos = {(problem.options[o].supplier, problem.options[o].ship_to, t) for o, t in free}
-        names = [name for slot, pair in line_names.items() if slot not in free for name in pair]
-        names += [name for po, name in po_names.items() if po not in free_pos]
-        fixed = {name: round(best.values.get(name, 0.0)) for name in names}
-        round_settings = settings.model_copy(
-            update={"time_limit_s": min(POLISH_ROUND_S, left), "backstop_s": min(settings.backstop_s, 5.0)}
-        )
-        result = solve_compiled(compiled, round_settings, fixed=fixed, initial=best.values)
-        cost, known = result.report.objective, best.report.objective
-        log.info("polish %s: %s (%.1f s)", group, result.report.summary_line(), time.perf_counter() - deadline + left)
-        if result.report.has_plan and cost is not None and known is not None and cost < known - 1e-6 * abs(known):
-            best = dataclasses.replace(result, values={**best.values, **result.values})
-            costs.append(cost)
+    improved = True
+    while improved and deadline - time.perf_counter() >= MIN_POLISH_ROUND_S:
+        # A sweep: every SKU that can order, those losing the most sales first; sweep again
+        # while the last one found anything (a SKU's best plan moves when its neighbours' do).
+        improved = False
+        load_values(m, best)
+        lost = _lost_cost_by_sku(m, problem)
+        order = sorted(slots_by_sku, key=lambda sku: -lost.get(sku, 0.0))
+        for first in range(0, len(order), group_skus):
+            left = deadline - time.perf_counter()
+            if left < MIN_POLISH_ROUND_S:
+                break
+            group = order[first : first + group_skus]
+            result = _polish_round(compiled, problem, best, group, slots_by_sku, columns, po_names, settings, left)
+            cost, known = result.report.objective, best.report.objective
+            if result.report.has_plan and cost is not None and known is not None and cost < known - 1e-6 * abs(known):
+                best = dataclasses.replace(result, values={**best.values, **result.values})
+                costs.append(cost)
+                improved = True
     return best, costs
 
 
