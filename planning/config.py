@@ -116,7 +116,7 @@ class DecompositionConfig(_Strict):
     method: Literal["auto", "whole", "blocks"] = Field(
         "auto", description="auto: the whole model up to whole_model_max_skus SKUs, blocks above."
     )
-    whole_model_max_skus: int = Field(75, ge=0, description="Largest catalogue solved whole under 'auto'.")
+    whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
     block_skus: int = Field(1, ge=1, description="SKUs per block.")
     block_rel_gap: Fraction = Field(0.01, description="Relative gap each block is solved to.")
     block_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(

@@ -18,7 +18,12 @@ loop of the budget-coupled model and may find no plan at all. SKUs share only a 
 3. **Repair.** Each pass's block orders are made to meet PO minimums, supplier capacity and
    every budget (``planning.optimize.repair_orders``: top up, move later, cut) and completed on
    the whole model with those orders fixed (an LP: transfers, stock, service, priced slack).
-   The cheapest completed plan is published, with its gap against the best bound.
+   The cheapest completed plan is kept.
+4. **Polish.** The rest of the time goes to fix-and-optimize on the whole model (``polish``): a
+   few SKUs at a time are re-planned with every other SKU held at the best plan, so each round
+   is a small MIP that sees every budget, capacity and PO minimum as the others leave it; a
+   round is kept only when it lowers the cost. The plan is published with its gap against the
+   best Lagrangian bound.
 
 Passes stop at the configured gap, at ``max_passes``, or when the next pass would not fit in
 the time limit. Blocks are built, solved and freed inside the worker, one at a time.
