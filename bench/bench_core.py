@@ -258,7 +258,13 @@ def _run_blocks(
     from planning.decompose import decompose
 
     decomposition = config.decomposition.model_copy(
-        update={"method": "blocks", "workers": args.workers, "block_skus": args.block_skus}
+        update={
+            "method": "blocks",
+            "workers": args.workers,
+            "block_skus": args.block_skus,
+            "max_passes": args.max_passes,
+            "polish_skus": args.polish_skus,
+        }
     )
     out, record = stages.run("solver", lambda: decompose(problem, config.solver, decomposition))
     build = out.stage_seconds.get("build", 0.0)
@@ -436,6 +442,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="block-solving threads (--path blocks)")
     parser.add_argument("--block-skus", type=int, default=1, help="SKUs per block (--path blocks)")
+    parser.add_argument("--max-passes", type=int, default=1, help="pricing passes (--path blocks)")
+    parser.add_argument("--polish-skus", type=int, default=4, help="SKUs per polish round, 0: none (--path blocks)")
     parser.add_argument("--highs-log", action="store_true", help="keep HiGHS's log per size")
     parser.add_argument("--highs-log-dir", default=".", help="folder for highs_<N>.log (with --highs-log)")
     parser.add_argument(

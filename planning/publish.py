@@ -434,11 +434,11 @@ def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, ob
             with contextlib.suppress(ValueError):
                 week = date.fromisoformat(parts[1].removeprefix("as_of="))
                 if week < as_of:
-                    finished.append((week, outputs.read_bytes(key), "/".join(parts[:3])))
-    # Of several finished runs for that week, the one whose marker is newest in key order is as good
-    # as any: each was a complete, checked plan.
-    for _, _, prefix in sorted(finished, reverse=True)[:1]:
-        key = f"{prefix}/{COUPLING_PRICES}.parquet"
+                    finished.append((week, "/".join(parts[:3])))
+    # Of several finished runs for that week, the last in key order is as good as any: each was a
+    # complete, checked plan (the marker's existence is what counts, not its content).
+    if finished:
+        key = f"{max(finished)[1]}/{COUPLING_PRICES}.parquet"
         if outputs.exists(key):
             frame = pd.read_parquet(io.BytesIO(outputs.read_bytes(key)))
             return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
