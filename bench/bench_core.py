@@ -64,7 +64,7 @@ from planning.config import RunConfig, SolverConfig, parse_config
 from planning.demo_data import generate_demo_tables, write_demo_tables
 from planning.forecast import trailing_average_forecast
 from planning.inputs import load_input_tables
-from planning.plan import extract_plan
+from planning.plan import PlanTables, extract_plan
 from planning.problem import build_problem
 from planning.solve import load_values, solve
 from planning.storage import LocalStorage
@@ -190,18 +190,17 @@ def measure(n_skus: int, args: argparse.Namespace) -> dict[str, Any]:
     if report.has_plan:
         plan, violations = stages.run("plan", lambda: _plan_and_checks(model, problem, result, config))
         budget_overrun = sum(v for k, v in plan.overruns.items() if k.startswith("budget:"))
-        binding, budgets = budget_usage(model)
         row.update(
             checks_passed=not violations,
             violations=[f"{v.rule}: {v.detail}" for v in violations[:5]],
             budget_overrun_used=budget_overrun > 0,
             budget_overrun=budget_overrun,
-            budgets_binding=binding,
-            budgets=budgets,
-            fill_rate_shortfall_skus=shortfall_skus(model),
             purchase_lines=len(plan.purchases),
             overruns=len(plan.overruns),
         )
+        if isinstance(model, pyo.ConcreteModel):  # an assembled plan has no whole model to read these from
+            binding, budgets = budget_usage(model)
+            row.update(budgets_binding=binding, budgets=budgets, fill_rate_shortfall_skus=shortfall_skus(model))
     row.update(_timing_fields(stages, timings))
     return row
 
@@ -249,7 +248,7 @@ def _run_optimize(
 
 def _run_blocks(
     problem: Any, config: RunConfig, args: argparse.Namespace, stages: Stages
-) -> tuple[pyo.ConcreteModel, Any, dict[str, float], dict[str, Any]]:
+) -> tuple[Any, Any, dict[str, float], dict[str, Any]]:
     """``planning.decompose.decompose``: pricing passes over SKU blocks, repaired and completed plans.
 
     The whole model (for repair and the published plan) is booked as stage "model"; block solves
@@ -264,9 +263,11 @@ def _run_blocks(
             "block_skus": args.block_skus,
             "max_passes": args.max_passes,
             "polish_skus": args.polish_skus,
+            "whole_model_assembly_max_skus": args.assembly_max_skus,
         }
     )
-    out, record = stages.run("solver", lambda: decompose(problem, config.solver, decomposition))
+    frozen = config.horizon.frozen_weeks
+    out, record = stages.run("solver", lambda: decompose(problem, config.solver, decomposition, frozen_weeks=frozen))
     build = out.stage_seconds.get("build", 0.0)
     stages.seconds["model"] = build
     stages.seconds["solver"] -= build
@@ -276,11 +277,15 @@ def _run_blocks(
         "workers": args.workers,
         "passes": [dataclasses.asdict(p) for p in record.passes],
         "blocks_stage_s": dict(out.stage_seconds),
+        "whole_model": out.model is not None,
+        "completion_rounds": out.details.get("completion_rounds"),
     }
-    return out.model, out.report, dict(out.report.timings), extra
+    return (out.model if out.model is not None else out.plan), out.report, dict(out.report.timings), extra
 
 
-def _plan_and_checks(model: pyo.ConcreteModel, problem: Any, result: Any, config: RunConfig) -> tuple[Any, list[Any]]:
+def _plan_and_checks(model: Any, problem: Any, result: Any, config: RunConfig) -> tuple[Any, list[Any]]:
+    if isinstance(model, PlanTables):  # assembled from blocks (planning.assemble)
+        return model, check_plan(model, problem)
     if result is not None:  # the optimize path leaves its plan loaded in the model
         load_values(model, result)
     plan = extract_plan(model, problem, config.horizon.frozen_weeks)
@@ -444,6 +449,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--block-skus", type=int, default=1, help="SKUs per block (--path blocks)")
     parser.add_argument("--max-passes", type=int, default=1, help="pricing passes (--path blocks)")
     parser.add_argument("--polish-skus", type=int, default=4, help="SKUs per polish round, 0: none (--path blocks)")
+    parser.add_argument(
+        "--assembly-max-skus",
+        type=int,
+        default=1500,
+        help="largest catalogue completed on the whole model; above it plans are assembled block by block "
+        "(--path blocks)",
+    )
     parser.add_argument("--highs-log", action="store_true", help="keep HiGHS's log per size")
     parser.add_argument("--highs-log-dir", default=".", help="folder for highs_<N>.log (with --highs-log)")
     parser.add_argument(

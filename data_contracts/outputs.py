@@ -251,19 +251,26 @@ EXCEPTIONS = OutputContract(
             "exception",
             STRING,
             "`stockout_risk`, `service_target_missed`, `overstock`, `excess_stock` "
-            "(stock beyond the horizon's demand) or `discontinued_in_stock`.",
+            "(stock beyond the horizon's demand), `discontinued_in_stock`, or a large plan-against-actual "
+            "variance of last week: `demand_variance`, `receipt_variance`, `stock_variance`, "
+            "`fill_rate_variance` (see `plan_vs_actual`).",
         ),
         _c("severity", STRING, "`high`, `medium` or `low`."),
         _c("sku", STRING, "Stock-keeping unit."),
         _c("location", STRING, "Location; `all` for SKU-wide exceptions."),
         _c("category", STRING, "The SKU's category."),
-        _c("first_week", INT, "First week affected.", "week", nullable=True),
-        _c("value", FLOAT, "The measure: unmet units, fill rate, weeks of supply or excess units."),
+        _c("first_week", INT, "First week affected (-1: the week just ended).", "week", nullable=True),
+        _c(
+            "value",
+            FLOAT,
+            "The measure: unmet units, fill rate, weeks of supply, excess units or the variance (actual - plan).",
+        ),
         _c("threshold", FLOAT, "The threshold or target compared against.", nullable=True),
         _c(
             "cause",
             STRING,
-            "For service misses: `budget`, `capacity`, `lead_time`, `discontinued`, `cost`; else empty.",
+            "For service misses: `budget`, `capacity`, `lead_time`, `discontinued`, `cost`; `censored` for a "
+            "demand variance in a week with stockouts (its demand is estimated); else empty.",
         ),
         _c("detail", STRING, "In words, with the suggested action."),
     ),
@@ -374,6 +381,80 @@ FORECAST_SERIES = OutputContract(
     ),
 )
 
+PLAN_VS_ACTUAL = OutputContract(
+    name="plan_vs_actual",
+    title="Plan against actual",
+    description=(
+        "The previous published run's projection of the week that just ended (the week before this run's "
+        "as-of Monday) against what happened, per SKU x location. Variances are actual - projected."
+    ),
+    key=("sku", "location"),
+    columns=(
+        _c("sku", STRING, "Stock-keeping unit."),
+        _c("location", STRING, "Location."),
+        _c("week_start", DATE, "Monday of the week compared (week -1 of this run)."),
+        _c("plan_week", INT, "The week's number in the previous run (0 when it ran a week before this one).", "week"),
+        _c("previous_run_id", STRING, "Run whose projection is compared."),
+        _c("projected_demand", FLOAT, "Forecast demand, all channels (projected_inventory.demand).", "units"),
+        _c(
+            "actual_demand",
+            FLOAT,
+            "Sales; in out-of-stock weeks the sales plus the in-stock days' daily rate times the "
+            "out-of-stock days, or the larger of sales and projection when out of stock all week.",
+            "units",
+        ),
+        _c("demand_variance", FLOAT, "actual_demand - projected_demand.", "units"),
+        _c(
+            "demand_relative_variance",
+            FLOAT,
+            "demand_variance / projected_demand; null when nothing was projected.",
+            "share",
+            nullable=True,
+        ),
+        _c("projected_sales", FLOAT, "Demand the plan expected to serve (projected_inventory.served).", "units"),
+        _c("actual_sales", FLOAT, "Units sold that week (demand_history, all channels, returns netted).", "units"),
+        _c("sales_variance", FLOAT, "actual_sales - projected_sales.", "units"),
+        _c("projected_net_receipts", FLOAT, "Projected receipts - transfers_out.", "units"),
+        _c(
+            "actual_net_receipts",
+            FLOAT,
+            "Inferred from the stock balance: actual_closing - opening + actual_sales (receipts net of "
+            "transfers out and adjustments); null unless plan_week = 0 (the opening was never observed).",
+            "units",
+            nullable=True,
+        ),
+        _c("receipts_variance", FLOAT, "actual_net_receipts - projected_net_receipts.", "units", nullable=True),
+        _c("projected_closing", FLOAT, "Projected stock at the end of the week.", "units"),
+        _c("actual_closing", FLOAT, "This run's snapshot: on hand - allocated (at least 0).", "units"),
+        _c("stock_variance", FLOAT, "actual_closing - projected_closing.", "units"),
+        _c(
+            "stock_relative_variance",
+            FLOAT,
+            "stock_variance / projected_closing; null when no stock was projected.",
+            "share",
+            nullable=True,
+        ),
+        _c("projected_fill_rate", FLOAT, "projected_sales / projected_demand.", "share", nullable=True),
+        _c("actual_fill_rate", FLOAT, "actual_sales / actual_demand, within [0, 1].", "share", nullable=True),
+        _c("fill_rate_variance", FLOAT, "actual_fill_rate - projected_fill_rate.", "share", nullable=True),
+        _c(
+            "out_of_stock_days",
+            FLOAT,
+            "Days any channel row said in_stock = false; null for weekly rows.",
+            "days",
+            nullable=True,
+        ),
+        _c("censored", BOOL, "Out of stock some of the week: actual_demand is an estimate, not an observation."),
+    ),
+    notes=(
+        "Empty when no run was published for an earlier week, or the latest one does not project the week "
+        "just ended; the manifest's `plan_vs_actual.note` says which.",
+        "A SKU x location the previous plan did not hold counts as projected 0.",
+        "The same runs' week-0 forecast errors on uncensored weeks feed the next safety stock "
+        "(planning/forecast/feedback.py).",
+    ),
+)
+
 OUTPUT_CONTRACTS: tuple[OutputContract, ...] = (
     PURCHASE_PLAN,
     TRANSFER_PLAN,
@@ -389,6 +470,7 @@ OUTPUT_CONTRACTS: tuple[OutputContract, ...] = (
     COUPLING_PRICES,
     FORECAST_ACCURACY,
     FORECAST_SERIES,
+    PLAN_VS_ACTUAL,
 )
 OUTPUTS_BY_NAME = {c.name: c for c in OUTPUT_CONTRACTS}
 

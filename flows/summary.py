@@ -46,6 +46,10 @@ class RunSummary(BaseModel):
     fill_rate: float | None = None
     exceptions: int | None = None
     high_exceptions: int | None = None
+    last_week_note: str | None = None  # plan against actual: what was compared, or why nothing was
+    last_week_fill_rate: float | None = None  # actual fill rate of the week just ended (sales / demand)
+    last_week_planned_fill_rate: float | None = None  # what the previous run projected for it
+    variance_exceptions: int | None = None
     run_id: str
     plan_uri: str
     report_uri: str
@@ -86,6 +90,20 @@ def _exception_counts(exceptions: pd.DataFrame | None) -> dict[str, Any]:
     return {"exceptions": len(exceptions), "high_exceptions": int((exceptions["severity"] == "high").sum())}
 
 
+def _last_week(run: PlanRun, table: pd.DataFrame | None, exceptions: pd.DataFrame | None) -> dict[str, Any]:
+    """Plan against actual: the week just ended's fill rate, actual and planned, over all points."""
+    record = run.plan_vs_actual
+    found: dict[str, Any] = {"last_week_note": record.note if record is not None else None}
+    if exceptions is not None:
+        found["variance_exceptions"] = int(exceptions["exception"].str.endswith("_variance").sum())
+    if table is None or table.empty:
+        return found
+    demand, projected = float(table["actual_demand"].sum()), float(table["projected_demand"].sum())
+    found["last_week_fill_rate"] = float(table["actual_sales"].sum()) / demand if demand > 0 else None
+    found["last_week_planned_fill_rate"] = float(table["projected_sales"].sum()) / projected if projected > 0 else None
+    return found
+
+
 def build_summary(
     run: PlanRun,
     *,
@@ -103,8 +121,8 @@ def build_summary(
         plan_uri: URI of the published run folder.
         validation_report_uri: URI of the inputs' validation report (HTML).
         latest: Whether the run became the latest plan.
-        tables: Published tables by name; ``metrics``, ``budget_usage`` and ``exceptions`` are
-            used when present, and their figures are left empty when not.
+        tables: Published tables by name; ``metrics``, ``budget_usage``, ``exceptions`` and
+            ``plan_vs_actual`` are used when present, and their figures are left empty when not.
     """
     report = run.report
     purchases = run.plan.purchases
@@ -120,6 +138,7 @@ def build_summary(
         **_budget_figures(tables.get("budget_usage")),
         fill_rate=_fill_rate(tables.get("metrics")),
         **_exception_counts(tables.get("exceptions")),
+        **_last_week(run, tables.get("plan_vs_actual"), tables.get("exceptions")),
         run_id=run_id,
         plan_uri=plan_uri,
         report_uri=f"{plan_uri.rstrip('/')}/report.html",
@@ -160,6 +179,12 @@ def summary_rows(summary: RunSummary) -> list[dict[str, str]]:
         ("binding budgets", _count(s.binding_budgets)),
         ("planned fill rate", _share(s.fill_rate)),
         ("exceptions", exceptions),
+        (
+            "last week: fill rate actual vs planned",
+            f"{_share(s.last_week_fill_rate)} vs {_share(s.last_week_planned_fill_rate)}",
+        ),
+        ("last week: variance exceptions", _count(s.variance_exceptions)),
+        ("last week compared", s.last_week_note or "n/a"),
         ("latest plan", "yes" if s.latest else "no: a newer run for this week is the latest"),
         ("plan files", s.plan_uri),
         ("plan report", s.report_uri),

@@ -1,6 +1,7 @@
 """The weekly buy-plan job as a Prefect 3 flow.
 
-    validate inputs -> read the previous plan -> forecast -> build -> solve -> check -> publish -> summarize
+    validate inputs -> read the previous plans -> plan vs actual -> forecast -> build -> solve -> check
+    -> publish -> summarize
 
 Each task calls one plain function of ``planning`` (the same ones the CLI calls), so every step can
 be run and tested without Prefect. Only the tasks that touch storage retry, with exponential
@@ -50,12 +51,16 @@ from planning.errors import (
 from planning.forecast import ForecastRun
 from planning.optimize import OptimizeResult
 from planning.pipeline import CheckedInputs, check_inputs
+from planning.pipeline import compare_with_actuals as pipeline_compare
+from planning.plan_vs_actual import PlanVsActual, PublishedWeek
 from planning.problem import PlanningProblem, build_problem
 from planning.publish import (
     LatestPointerConflictError,
     PublishResult,
     previous_coupling_prices,
+    previous_plan_tables,
     publish_plan,
+    published_weeks,
     week_generation,
 )
 from planning.run import PlanRun, finish_run, make_forecast, optimize_problem, plan_start
@@ -67,7 +72,7 @@ SUMMARY_KEY = "buyplan-weekly-summary"
 FIGURES_KEY = "buyplan-weekly-figures"
 REJECTION_KEY = "buyplan-input-rejection"
 FAILURES_KEY = "buyplan-input-failures"
-SUMMARY_TABLES = ("metrics", "budget_usage", "exceptions")
+SUMMARY_TABLES = ("metrics", "budget_usage", "exceptions", "plan_vs_actual")
 
 IO_RETRIES = 3
 IO_BACKOFF = exponential_backoff(backoff_factor=10)  # 10 s, 20 s, 40 s, each +-50 % jitter
@@ -174,10 +179,13 @@ def compute_task(name: str) -> Callable[[Callable[..., R]], Task[..., R]]:
 
 @dataclass(frozen=True, slots=True)
 class PreviousState:
-    """What the outputs held before planning: the week's pointer generation, coupling prices."""
+    """What the outputs held before planning: the week's pointer generation, coupling prices, and
+    the latest run of each recent earlier week (for plan against actual)."""
 
     week_generation: int
     coupling_prices: Sequence[Mapping[str, object]]
+    published: Sequence[PublishedWeek] = ()
+    plan: tuple[pd.DataFrame, pd.DataFrame] | None = None  # last week's purchase and transfer plans
 
 
 @io_task("validate-inputs")
@@ -189,14 +197,33 @@ def validate_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
 
 
 @io_task("read-previous-plan")
-def read_previous(outputs: Storage, start: date) -> PreviousState:
-    """The week's latest-pointer generation (to detect a racing run) and last week's prices."""
-    return PreviousState(week_generation(outputs, start), previous_coupling_prices(outputs, start))
+def read_previous(outputs: Storage, start: date, weeks: int = 1) -> PreviousState:
+    """The week's latest-pointer generation (to detect a racing run), last week's prices and the
+    last ``weeks`` weeks' published projections."""
+    return PreviousState(
+        week_generation(outputs, start),
+        previous_coupling_prices(outputs, start),
+        published_weeks(outputs, start, weeks),
+        previous_plan_tables(outputs, start),
+    )
+
+
+@compute_task("plan-vs-actual")
+def compare_with_actuals(
+    published: Sequence[PublishedWeek], tables: dict[str, pd.DataFrame], start: date, config: RunConfig
+) -> PlanVsActual:
+    """Last week's published projection against this week's inputs, and the realised forecast errors."""
+    record = pipeline_compare(published, tables, start, config)
+    get_run_logger().info("plan against actual: %s", record.note)
+    return record
 
 
 @compute_task("forecast")
-def forecast(tables: dict[str, pd.DataFrame], start: date, config: RunConfig) -> ForecastRun:
-    return make_forecast(tables, start, config)
+def forecast(
+    tables: dict[str, pd.DataFrame], start: date, config: RunConfig, record: PlanVsActual | None = None
+) -> ForecastRun:
+    """The forecast, its error spread blended with the published plans' realised errors."""
+    return make_forecast(tables, start, config, record.errors if record is not None else None)
 
 
 @compute_task("build-problem")
@@ -208,10 +235,15 @@ def build(
 
 @compute_task("solve")
 def solve(
-    problem: PlanningProblem, config: RunConfig, previous_prices: Sequence[Mapping[str, object]]
+    problem: PlanningProblem,
+    config: RunConfig,
+    previous_prices: Sequence[Mapping[str, object]],
+    previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> OptimizeResult:
-    """Solve within the configured time limit; a time-limited incumbent is a plan, nothing is not."""
-    result = optimize_problem(problem, config, previous_prices)
+    """Solve within the configured time limit; a time-limited incumbent is a plan, nothing is not.
+
+    Last week's prices and plan warm-start the block method (``planning.warm_start``)."""
+    result = optimize_problem(problem, config, previous_prices, previous_plan)
     get_run_logger().info("%s", result.report.summary_line())
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
@@ -220,10 +252,15 @@ def solve(
 
 @compute_task("check-plan")
 def check(
-    problem: PlanningProblem, result: OptimizeResult, forecast_run: ForecastRun, config: RunConfig, start: date
+    problem: PlanningProblem,
+    result: OptimizeResult,
+    forecast_run: ForecastRun,
+    config: RunConfig,
+    start: date,
+    record: PlanVsActual | None = None,
 ) -> PlanRun:
     """Plan tables from the solution, checked against the plan invariants, with budget prices."""
-    return finish_run(start, problem, result, forecast_run, config)
+    return finish_run(start, problem, result, forecast_run, config, plan_vs_actual=record)
 
 
 @io_task("publish")
@@ -333,17 +370,18 @@ def weekly_plan(
         report_rejection(error)
         raise
     start = plan_start(checked.report.as_of or params.start(run_config.as_of))
-    previous = read_previous(outputs_store, start)
+    previous = read_previous(outputs_store, start, max(run_config.forecast.realised_error_weeks, 1))
     tables = {name: table.typed for name, table in checked.tables.items()}
-    forecast_run = forecast(tables, start, run_config)
+    record = compare_with_actuals(previous.published, tables, start, run_config)
+    forecast_run = forecast(tables, start, run_config, record)
     problem = build(tables, forecast_run, run_config, start)
     try:
         result = solve.with_options(timeout_seconds=params.solve_timeout(run_config))(
-            problem, run_config, previous.coupling_prices
+            problem, run_config, previous.coupling_prices, previous.plan
         )
     except NoPlanError as error:
         report_failure("solve", error)
         raise
-    run = check(problem, result, forecast_run, run_config, start)
+    run = check(problem, result, forecast_run, run_config, start, record)
     published = publish(outputs_store, run, checked, run_config, previous.week_generation)
     return summarize(run, published, checked, read_published(outputs_store, published.prefix))

@@ -117,6 +117,12 @@ class DecompositionConfig(_Strict):
         "auto", description="auto: the whole model up to whole_model_max_skus SKUs, blocks above."
     )
     whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
+    whole_model_assembly_max_skus: int = Field(
+        1500,
+        ge=0,
+        description="Largest catalogue whose block plans are completed and polished on the whole model; "
+        "above it plans are assembled block by block and the whole model is never built (memory).",
+    )
     block_skus: int = Field(1, ge=1, description="SKUs per block.")
     block_rel_gap: Fraction = Field(0.01, description="Relative gap each block is solved to.")
     block_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(

@@ -36,13 +36,14 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
 from models import build_model
 from models.lagrangian import CouplingRow, coupling_caps, forced_usage, price_caps, price_coupling, usage_values
+from planning.assemble import AssembledPlan, assemble_plan
 from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
@@ -57,6 +58,7 @@ from planning.solve import (
     solve,
     solve_compiled,
 )
+from planning.warm_start import PlanStart
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class BlockTask:
     settings: SolverConfig
     highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
     deadline: float = math.inf  # wall-clock time (time.time()) by which the block must be done
+    start: Mapping[OrderSlot, int] | None = None  # packs per order slot to start the MIP from
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,8 @@ def solve_block(task: BlockTask) -> BlockResult:
     # bound stays valid: HiGHS's dual bound at whatever point it stopped).
     left = max(MIN_BLOCK_SECONDS, min(task.settings.time_limit_s, task.deadline - time.time()))
     settings = task.settings.model_copy(update={"time_limit_s": left})
-    result = solve(m, settings, highs_options=task.highs_options)
+    initial = _start_values(m, task.problem, task.start) if task.start is not None else None
+    result = solve(m, settings, initial=initial, highs_options=task.highs_options)
     bound = result.report.best_bound
     if bound is None or not math.isfinite(bound):
         # Stopped before a dual bound (a late block, or presolve cut short): the block's LP
@@ -149,6 +153,22 @@ def solve_block(task: BlockTask) -> BlockResult:
         usage=usage_values(m),
         seconds=time.perf_counter() - started,
     )
+
+
+def _start_values(m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[OrderSlot, int]) -> dict[str, float]:
+    """A MIP start by column name: the block's orders, their lines and POs (HiGHS completes the rest)."""
+    values: dict[str, float] = {}
+    open_pos: set[PoSlot] = set()
+    for slot in m.ORDER_SLOTS:
+        count = packs.get(slot, 0)
+        line = count > 0 or slot in problem.locked_units
+        values[m.packs[slot].name] = float(count)
+        values[m.order_line[slot].name] = 1.0 if line else 0.0
+        if line:
+            option = problem.options[slot[0]]
+            open_pos.add((option.supplier, option.ship_to, slot[1]))
+    values.update({m.po_open[po].name: 1.0 if po in open_pos else 0.0 for po in m.PO_SLOTS})
+    return values
 
 
 def block_highs_options(config: DecompositionConfig) -> dict[str, bool | int | float | str]:
@@ -259,24 +279,6 @@ class _Prices:
         return {r: share * usage.get(r, 0.0) + (1 - share) * self.average.get(r, 0.0) for r in rows}
 
 
-def _repaired_plan(
-    m: pyo.ConcreteModel,
-    problem: PlanningProblem,
-    results: Sequence[BlockResult],
-    settings: SolverConfig,
-) -> SolveResult:
-    """The blocks' orders made feasible for the coupling rows and completed on the whole model."""
-    packs: dict[OrderSlot, int] = dict.fromkeys(problem.order_slots, 0)
-    shipped: dict[TransferSlot, float] = {}
-    for result in results:
-        packs.update(result.packs)
-        shipped.update(result.shipped)
-    later = runs_of(packs)
-    weights = {slot: float(count) for slot, count in packs.items()}
-    repair_orders(problem, packs, later, weights)
-    return complete_orders(m, problem, packs, shipped, settings)
-
-
 def decompose(
     problem: PlanningProblem,
     settings: SolverConfig,
@@ -284,14 +286,23 @@ def decompose(
     *,
     executor: BlockExecutor | None = None,
     start_prices: Mapping[CouplingRow, float] | None = None,
+    start_plan: PlanStart | None = None,
+    frozen_weeks: int = 0,
 ) -> tuple[OptimizeResult, DecompositionResult]:
-    """Plan ``problem`` by pricing passes over SKU blocks, within ``settings.time_limit_s``."""
+    """Plan ``problem`` by pricing passes over SKU blocks, within ``settings.time_limit_s``.
+
+    ``start_prices``: coupling prices to start from (last week's, mapped by ``prices_from_rows``).
+    ``start_plan``: last week's plan on this week's slots (``planning.warm_start``): repaired and
+    completed into the first candidate plan before any pass, and every block's MIP start.
+    ``frozen_weeks`` marks purchase lines firm in a plan assembled from blocks (the whole-model
+    path leaves that to ``planning.plan.extract_plan``).
+    """
     started = time.perf_counter()
     deadline = started + settings.time_limit_s
     owned = executor is None
     runner = executor if executor is not None else make_executor(config.workers, config.dask_address)
     try:
-        return _decompose(problem, settings, config, runner, start_prices, started, deadline)
+        return _decompose(problem, settings, config, runner, start_prices, start_plan, frozen_weeks, started, deadline)
     finally:
         if owned:
             runner.close()
@@ -303,6 +314,8 @@ def _decompose(
     config: DecompositionConfig,
     runner: BlockExecutor,
     start_prices: Mapping[CouplingRow, float] | None,
+    start_plan: PlanStart | None,
+    frozen_weeks: int,
     started: float,
     deadline: float,
 ) -> tuple[OptimizeResult, DecompositionResult]:
@@ -310,11 +323,35 @@ def _decompose(
     blocks = make_blocks(problem, config.block_skus)
     subproblems = problem.split(blocks)
     shares = po_shares(problem, blocks)
-    m = build_model(problem)
+    # Above the assembly threshold the whole model is never built: each pass's plan is completed
+    # block by block (planning.assemble), so memory grows with the block, not the catalogue.
+    whole = len(problem.items) <= config.whole_model_assembly_max_skus
+    m = build_model(problem) if whole else None
+    forced = forced_usage(m) if m is not None else _forced_usage_by_block(subproblems)
     seconds["build"] = time.perf_counter() - started
-    prices = _Prices(problem, start_prices, forced_usage(m))
+    prices = _Prices(problem, start_prices, forced)
     options = block_highs_options(config)
-    best: SolveResult | None = None
+    best: _Candidate | None = None
+    last: _Candidate | None = None
+    block_start: dict[OrderSlot, int] | None = None
+    trace: list[tuple[float, float, float]] = []  # (seconds, best plan cost, best bound) as they improve
+
+    def record(cost: float) -> None:
+        trace.append((time.perf_counter() - started, cost, prices.bound))
+
+    if start_plan is not None:
+        # Last week's plan, repaired against this week's rows and completed: a plan before any pass.
+        t_seed = time.perf_counter()
+        block_start = _repaired(problem, start_plan.packs)
+        completion = _completion_settings(settings, deadline - t_seed)
+        seeded = _completed(
+            m, problem, subproblems, block_start, start_plan.shipped, prices.trial, completion, frozen_weeks, runner
+        )
+        seconds["seed"] = time.perf_counter() - t_seed
+        if seeded.has_plan:
+            best = last = seeded
+            seconds["first_plan"] = time.perf_counter() - started
+            record(seeded.cost)
     passes: list[PassRecord] = []
     pass_seconds = completion_seconds = 0.0
     for index in range(config.max_passes):
@@ -331,34 +368,51 @@ def _decompose(
         )
         pass_deadline = time.time() + left - max(5.0, COMPLETION_RESERVE * settings.time_limit_s)
         tasks = [
-            BlockTask(sub, prices.trial, _own(shares, sub), block_settings, options, pass_deadline)
+            BlockTask(
+                sub,
+                prices.trial,
+                _own(shares, sub),
+                block_settings,
+                options,
+                pass_deadline,
+                {slot: block_start.get(slot, 0) for slot in sub.order_slots} if block_start is not None else None,
+            )
             for sub in subproblems
         ]
         results = runner.map(solve_block, tasks)
         bound = prices.bound_at_trial(results)
         pass_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
-        left = deadline - t1
-        plan = _repaired_plan(m, problem, results, _completion_settings(settings, left))
+        completion = _completion_settings(settings, deadline - t1)
+        packs, shipped = _repaired_orders(problem, results)
+        last = _completed(m, problem, subproblems, packs, shipped, prices.trial, completion, frozen_weeks, runner)
         completion_seconds = time.perf_counter() - t1
-        if plan.report.has_plan and (best is None or (plan.report.objective or 0.0) < (best.report.objective or 0.0)):
-            best = plan
-        best_cost = best.report.objective if best is not None and best.report.objective is not None else math.inf
+        if last.has_plan and (best is None or last.cost < best.cost):
+            best = last
+        seconds.setdefault("first_plan", time.perf_counter() - started)
+        best_cost = best.cost if best is not None else math.inf
         excess = prices.update(results, bound, best_cost)
-        passes.append(PassRecord(index, bound, plan.report.objective, excess, time.perf_counter() - t0))
-        log.info("pass %d: bound %s, plan %s, excess %.1f", index, bound, plan.report.objective, excess)
+        record(best_cost)
+        plan_cost = last.cost if last.has_plan else None
+        passes.append(PassRecord(index, bound, plan_cost, excess, time.perf_counter() - t0))
+        log.info("pass %d: bound %s, plan %s, excess %.1f", index, bound, plan_cost, excess)
         if _gap(best_cost, prices.bound) <= settings.mip_rel_gap:
             break
     seconds["passes"] = sum(p.seconds for p in passes)
     polished: list[float] = []
-    if best is not None and config.polish_skus > 0:
+    if m is not None and best is not None and best.solved is not None and config.polish_skus > 0:
         t2 = time.perf_counter()
-        best, polished = polish(m, problem, best, deadline - POLISH_RESERVE_S, settings, config.polish_skus)
+        solved, polished = polish(
+            m, problem, best.solved, deadline - POLISH_RESERVE_S, settings, config.polish_skus, record
+        )
+        best = _Candidate(solved=solved)
         seconds["polish"] = time.perf_counter() - t2
-    report_from = best if best is not None else plan
-    if best is not None:
-        load_values(m, best)
-    report = _report(report_from, prices.bound, settings, passes, config)
+    chosen = best if best is not None else last
+    if chosen is None:
+        raise RuntimeError("decomposition ran no pricing pass: the time limit is too short to start one")
+    if m is not None and best is not None and best.solved is not None:
+        load_values(m, best.solved)
+    report = _report(chosen.report, prices.bound, settings, passes, config)
     seconds["total"] = time.perf_counter() - started
     result = OptimizeResult(
         model=m,
@@ -372,13 +426,104 @@ def _decompose(
             "blocks": len(blocks),
             "block_skus": config.block_skus,
             "workers": runner.workers,
+            "whole_model": m is not None,
             "passes": [dataclasses.asdict(p) for p in passes],
             "polish_costs": polished,
+            "trace": trace,
             "warm_prices": len(prices.warm),
+            "start_plan_cost": seeded.cost if start_plan is not None and seeded.has_plan else None,
             "prices": price_rows(problem, prices.centre),
+            **(
+                {"completion_rounds": chosen.assembled.rounds, "shut_lane_weeks": chosen.assembled.shut_lane_weeks}
+                if chosen.assembled is not None
+                else {}
+            ),
         },
+        plan=chosen.assembled.tables if chosen.assembled is not None else None,
     )
     return result, DecompositionResult(len(blocks), tuple(passes), dict(prices.centre))
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A completed plan: solved on the whole model, or assembled from block completions."""
+
+    solved: SolveResult | None = None
+    assembled: AssembledPlan | None = None
+
+    @property
+    def report(self) -> SolveReport:
+        if self.solved is not None:
+            return self.solved.report
+        assert self.assembled is not None
+        return self.assembled.report
+
+    @property
+    def has_plan(self) -> bool:
+        return self.report.has_plan and self.report.objective is not None
+
+    @property
+    def cost(self) -> float:
+        return self.report.objective if self.report.objective is not None else math.inf
+
+
+def _repaired_orders(
+    problem: PlanningProblem, results: Sequence[BlockResult]
+) -> tuple[dict[OrderSlot, int], dict[TransferSlot, float]]:
+    """The blocks' orders made to meet PO minimums, supplier capacity and budgets; their shipments."""
+    packs: dict[OrderSlot, int] = {}
+    shipped: dict[TransferSlot, float] = {}
+    for result in results:
+        packs.update(result.packs)
+        shipped.update(result.shipped)
+    return _repaired(problem, packs), shipped
+
+
+def _repaired(problem: PlanningProblem, orders: Mapping[OrderSlot, int]) -> dict[OrderSlot, int]:
+    """``orders`` (packs per slot, missing = 0) made to meet PO minimums, supplier capacity and budgets."""
+    packs: dict[OrderSlot, int] = dict.fromkeys(problem.order_slots, 0)
+    packs.update({slot: count for slot, count in orders.items() if slot in packs})
+    later = runs_of(packs)
+    weights = {slot: float(count) for slot, count in packs.items()}
+    repair_orders(problem, packs, later, weights)
+    return packs
+
+
+def _completed(
+    m: pyo.ConcreteModel | None,
+    problem: PlanningProblem,
+    subproblems: Sequence[PlanningProblem],
+    packs: Mapping[OrderSlot, int],
+    shipped: Mapping[TransferSlot, float],
+    prices: Mapping[CouplingRow, float],
+    settings: SolverConfig,
+    frozen_weeks: int,
+    runner: BlockExecutor,
+) -> _Candidate:
+    """Repaired orders completed into a plan: on the whole model, or block by block without it."""
+    if m is not None:
+        return _Candidate(solved=complete_orders(m, problem, packs, shipped, settings))
+    lanes = _units_by_lane_week(shipped)
+    return _Candidate(
+        assembled=assemble_plan(problem, subproblems, packs, lanes, prices, settings, frozen_weeks, runner)
+    )
+
+
+def _units_by_lane_week(shipped: Mapping[TransferSlot, float]) -> dict[tuple[str, str, int], float]:
+    units: dict[tuple[str, str, int], float] = defaultdict(float)
+    for (_, origin, destination, week), quantity in shipped.items():
+        units[(origin, destination, week)] += quantity
+    return dict(units)
+
+
+def _forced_usage_by_block(subproblems: Sequence[PlanningProblem]) -> dict[CouplingRow, float]:
+    """``forced_usage`` summed over the blocks that hold locked orders, each built and freed in turn."""
+    forced: dict[CouplingRow, float] = defaultdict(float)
+    for sub in subproblems:
+        if sub.locked_units:
+            for row, value in forced_usage(build_model(sub)).items():
+                forced[row] += value
+    return dict(forced)
 
 
 def price_rows(problem: PlanningProblem, prices: Mapping[CouplingRow, float]) -> list[dict[str, object]]:
@@ -461,6 +606,7 @@ def polish(
     deadline: float,
     settings: SolverConfig,
     group_skus: int,
+    on_improve: Callable[[float], None] | None = None,
 ) -> tuple[SolveResult, list[float]]:
     """Fix-and-optimize on the whole model: re-plan a few SKUs at a time with everyone else fixed.
 
@@ -499,6 +645,8 @@ def polish(
                 best = dataclasses.replace(result, values={**best.values, **result.values})
                 costs.append(cost)
                 improved = True
+                if on_improve is not None:
+                    on_improve(cost)
     return best, costs
 
 
@@ -517,10 +665,9 @@ def _gap(cost: float, bound: float) -> float:
 
 
 def _report(
-    plan: SolveResult, bound: float, settings: SolverConfig, passes: Sequence[PassRecord], config: DecompositionConfig
+    report: SolveReport, bound: float, settings: SolverConfig, passes: Sequence[PassRecord], config: DecompositionConfig
 ) -> SolveReport:
     """The published plan's report: its cost, the best Lagrangian bound, the gap between them."""
-    report = plan.report
     if not report.has_plan or report.objective is None:
         return report
     if not math.isfinite(bound):

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from planning.errors import ConfigError
 
+IN_FLIGHT_PER_WORKER = 4  # Dask tasks queued per worker thread: enough to hide the round trip
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
@@ -66,9 +67,33 @@ class DaskExecutor:
         self.workers = max(1, sum(self._client.nthreads().values()))
 
     def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
-        # pure=False: two equal tasks are still two solves (a cluster cache would hide timings).
-        futures = self._client.map(fn, list(tasks), pure=False)
-        return list(self._client.gather(futures))
+        """Tasks stream to the cluster, at most ``IN_FLIGHT_PER_WORKER`` per worker at a time.
+
+        Submitting every block at once would serialise the whole catalogue's block data into
+        the client and scheduler together (gigabytes at 50,000 SKUs); a bounded window keeps
+        memory at a few blocks per worker and the workers busy.
+        """
+        from distributed import as_completed
+
+        results: list[Any] = [None] * len(tasks)
+        window = IN_FLIGHT_PER_WORKER * self.workers
+        index_of: dict[Any, int] = {}
+
+        def submit(i: int) -> Any:
+            # pure=False: two equal tasks are still two solves (a cluster cache would hide timings).
+            future = self._client.submit(fn, tasks[i], pure=False)
+            index_of[future.key] = i
+            return future
+
+        pending = as_completed([submit(i) for i in range(min(window, len(tasks)))])
+        next_task = min(window, len(tasks))
+        for future in pending:
+            results[index_of.pop(future.key)] = future.result()
+            future.release()
+            if next_task < len(tasks):
+                pending.add(submit(next_task))
+                next_task += 1
+        return results
 
     def close(self) -> None:
         self._client.close()

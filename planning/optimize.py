@@ -25,6 +25,7 @@ import pyomo.environ as pyo
 
 from models import build_model
 from planning.config import SolverConfig
+from planning.plan import PlanTables
 from planning.problem import Budget, OrderSlot, PlanningProblem, PoSlot
 from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
 
@@ -43,9 +44,9 @@ MAX_EARLIER_WEEKS = 4  # how far the budget repair may pull an order forward
 
 @dataclass(frozen=True, slots=True)
 class OptimizeResult:
-    """The model holding the published plan, and how it was found."""
+    """The model holding the published plan (or the plan's tables), and how it was found."""
 
-    model: pyo.ConcreteModel
+    model: pyo.ConcreteModel | None  # None when the plan was assembled from blocks (``plan`` is set)
     report: SolveReport
     lp_bound: float | None
     start_objective: float | None
@@ -53,6 +54,7 @@ class OptimizeResult:
     from_start: bool  # the published plan is the rounded start (the MIP did not improve on it)
     method: str = "whole"  # "whole" (this module) or "blocks" (planning.decompose)
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # method-specific record
+    plan: PlanTables | None = None  # the plan's tables when no whole model holds it (planning.assemble)
 
 
 def _limited(settings: SolverConfig, seconds: float) -> SolverConfig:

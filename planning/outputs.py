@@ -28,6 +28,7 @@ from planning.plan_diff import COLUMNS as DIFF_COLUMNS
 from planning.plan_diff import plan_diff
 from planning.plan_exceptions import ExceptionSettings, plan_exceptions
 from planning.plan_report import ReportInputs, render_report
+from planning.plan_vs_actual import empty_table as empty_plan_vs_actual
 
 if TYPE_CHECKING:
     from planning.run import PlanRun
@@ -131,6 +132,7 @@ def build_outputs(
     purchases = purchase_plan(run, binding)
     metrics = plan_metrics(inventory, problem)
     full = full_capacity(run.plan.inventory, run.plan.purchases, problem)
+    variances = run.plan_vs_actual.table if run.plan_vs_actual is not None else empty_plan_vs_actual()
     tables = {
         "purchase_plan": purchases,
         "transfer_plan": run.plan.transfers,
@@ -138,12 +140,13 @@ def build_outputs(
         "metrics": metrics,
         "cash_by_week": cash_by_week(payments, problem, run.budget_shadow_prices),
         "budget_usage": budgets,
-        "exceptions": plan_exceptions(inventory, problem, binding, full, exception_settings),
+        "exceptions": plan_exceptions(inventory, problem, binding, full, exception_settings, variances),
         "plan_diff": (
             plan_diff(previous.purchases, purchases, previous.inventory, inventory, run.as_of)
             if previous is not None
             else pd.DataFrame(columns=list(DIFF_COLUMNS))
         ),
+        "plan_vs_actual": variances,
         **_small_tables(run),
     }
     violations = check_outputs(tables)
@@ -163,6 +166,12 @@ def build_outputs(
         fill_rate_targets=dict(problem.fill_rate_target),
         categories={s: i.category for s, i in problem.items.items()},
         unit_costs={s: i.unit_cost for s, i in problem.items.items()},
+        plan_vs_actual=variances,
+        plan_vs_actual_note=(
+            run.plan_vs_actual.note
+            if run.plan_vs_actual is not None
+            else "Not compared: the run was planned without the previous runs' projections."
+        ),
     )
     return PlanOutputs(tables=tables, files={**erp_files(purchases, run_id), REPORT: render_report(report)})
 

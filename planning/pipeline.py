@@ -6,15 +6,23 @@ the environment: validate the inputs, then plan and publish.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
 
 from planning.config import RunConfig
 from planning.inputs import InputTable, load_input_tables
+from planning.plan_vs_actual import PlanVsActual, PublishedWeek, plan_vs_actual
 from planning.publish import (
     PublishResult,
     previous_coupling_prices,
+    previous_plan_tables,
     publish_plan,
+    published_weeks,
     week_generation,
 )
 from planning.publish_settings import PublishSettings
@@ -63,6 +71,27 @@ def check_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
     return CheckedInputs(tables=tables, report=report, report_uri=report_uri)
 
 
+def read_plan_vs_actual(
+    outputs: Storage, tables: dict[str, pd.DataFrame], start: date, config: RunConfig
+) -> PlanVsActual:
+    """Last week's published projection against this week's inputs, and the realised errors of the
+    last ``forecast.realised_error_weeks`` published runs (``planning.plan_vs_actual``)."""
+    published = published_weeks(outputs, start, max(config.forecast.realised_error_weeks, 1))
+    return compare_with_actuals(published, tables, start, config)
+
+
+def compare_with_actuals(
+    published: Sequence[PublishedWeek], tables: dict[str, pd.DataFrame], start: date, config: RunConfig
+) -> PlanVsActual:
+    """``planning.plan_vs_actual.plan_vs_actual``, with the feedback off when
+    ``forecast.realised_error_weeks`` is 0 (the comparison is still published)."""
+    record = plan_vs_actual(published, tables, start)
+    if config.forecast.realised_error_weeks == 0:
+        record = dataclasses.replace(record, errors=record.errors.iloc[0:0])
+    log.info("plan against actual: %s; realised errors for %d SKU x locations", record.note, len(record.errors))
+    return record
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedPlan:
     """A plan run and where it was published."""
@@ -77,6 +106,9 @@ def plan_and_publish(
 ) -> PublishedPlan:
     """Plan the validated inputs and publish the checked plan (tables, files, manifest, markers, latest).
 
+    Last week's published projection is compared with these inputs first (``plan_vs_actual``,
+    published with the run); the realised errors of the recent published runs feed the safety stock.
+
     The week's pointer generation is read before planning, so a run for the same week that
     publishes while this one solves wins "latest" and this one raises
     ``LatestPointerConflictError`` instead of silently replacing it.
@@ -89,7 +121,9 @@ def plan_and_publish(
     previous = previous_coupling_prices(outputs, start)
     if previous:
         log.info("starting from %d coupling prices of the previous run", len(previous))
-    run = plan_week(typed, checked.report.as_of, config, previous)
+    track_record = read_plan_vs_actual(outputs, typed, start, config)
+    last_plan = previous_plan_tables(outputs, start)
+    run = plan_week(typed, checked.report.as_of, config, previous, plan_vs_actual=track_record, previous_plan=last_plan)
     log.info("%s", run.report.summary_line())
     result = publish_plan(
         outputs, run, checked.report, config, settings=settings or config.publish, observed_generation=observed

@@ -9,7 +9,10 @@
   shortfall penalty);
 * ``overstock``: weeks of supply at the end of week 0 above the threshold;
 * ``excess_stock``: opening stock alone above the horizon's whole forecast demand there;
-* ``discontinued_in_stock``: a discontinued SKU still holding stock (a clearance candidate).
+* ``discontinued_in_stock``: a discontinued SKU still holding stock (a clearance candidate);
+* ``demand_variance``, ``receipt_variance``, ``stock_variance``, ``fill_rate_variance``: last
+  week's projection against what happened, where the variance is large
+  (``planning.plan_vs_actual.variance_exceptions``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planning.metrics import TOLERANCE
+from planning.plan_vs_actual import variance_exceptions
 from planning.problem import PlanningProblem, rows_of
 from planning.publish_settings import ExceptionSettings
 
@@ -203,6 +207,7 @@ def plan_exceptions(
     binding_budgets: set[str],
     full: set[str],
     settings: ExceptionSettings | None = None,
+    variances: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``exceptions`` table, most severe first.
 
@@ -212,6 +217,7 @@ def plan_exceptions(
         binding_budgets: Ids of the budget rows that bind.
         full: Suppliers and locations at capacity in some week.
         settings: Thresholds; defaults when None.
+        variances: The ``plan_vs_actual`` table; its large variances become exceptions.
     """
     settings = settings or ExceptionSettings()
     category = {s: i.category for s, i in problem.items.items()}
@@ -219,6 +225,7 @@ def plan_exceptions(
         *_stockout_risks(inventory, category),
         *_service_misses(inventory, problem, binding_budgets, full, settings.service_tolerance),
         *_stock_excess(inventory, problem, settings),
+        *(variance_exceptions(variances, category, settings) if variances is not None else []),
     ]
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "detail"])
     if frame.empty:

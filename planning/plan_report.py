@@ -45,6 +45,8 @@ class ReportInputs:
     fill_rate_targets: Mapping[str, float]
     categories: Mapping[str, str]
     unit_costs: Mapping[str, float]
+    plan_vs_actual: pd.DataFrame | None = None  # last week's projection against what happened
+    plan_vs_actual_note: str = ""
 
 
 def _svg(figure: Figure) -> str:
@@ -151,6 +153,31 @@ def _kpis(data: ReportInputs) -> str:
     return f'<div class="kpis">{cells}</div>'
 
 
+def _last_week(data: ReportInputs) -> list[str]:
+    """Plan against actual: totals and the largest demand and stock variances of the week just ended."""
+    table = data.plan_vs_actual
+    sections = ["<h2>Last week against plan</h2>", f"<p>{html.escape(data.plan_vs_actual_note)}</p>"]
+    if table is None or table.empty:
+        return sections
+    totals = pd.DataFrame(
+        {
+            "measure": ["demand", "sales", "net receipts", "closing stock"],
+            "projected": [table[f"projected_{c}"].sum() for c in ("demand", "sales", "net_receipts", "closing")],
+            "actual": [table[f"actual_{c}"].sum() for c in ("demand", "sales", "net_receipts", "closing")],
+        }
+    )
+    size = table["demand_variance"].abs() + table["stock_variance"].abs()
+    top = table.loc[size.sort_values(ascending=False, kind="stable").index[:EXCEPTION_ROWS]]
+    columns = ["sku", "location", "projected_demand", "actual_demand", "projected_closing", "actual_closing"]
+    numbers = dict.fromkeys(columns[2:], ",.0f")
+    return [
+        *sections,
+        _table(totals, {"projected": ",.0f", "actual": ",.0f"}),
+        f"<p>Largest variances ({len(top)} of {len(table):,} SKU x locations):</p>",
+        _table(top[columns], numbers),
+    ]
+
+
 def render_report(data: ReportInputs) -> bytes:
     """The report page as UTF-8 bytes."""
     skus = top_skus(data.inventory, data.unit_costs)
@@ -169,6 +196,7 @@ def render_report(data: ReportInputs) -> bytes:
         fill_rate_chart(data.metrics, data.fill_rate_targets, data.categories),
         f"<h2>Exceptions ({len(data.exceptions):,}; the first {min(len(exceptions), EXCEPTION_ROWS)} shown)</h2>",
         _table(exceptions, {"value": ",.2f", "threshold": ",.2f"}) if len(exceptions) else "<p>None.</p>",
+        *_last_week(data),
     ]
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -41,7 +41,7 @@ import json
 import logging
 import platform
 from dataclasses import asdict, dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from importlib import metadata
 from typing import Any
 
@@ -50,6 +50,7 @@ import pandas as pd
 from planning.config import RunConfig
 from planning.errors import PublishError, StorageError
 from planning.outputs import REPORT, PlanOutputs, PreviousPlan, build_outputs
+from planning.plan_vs_actual import PublishedWeek
 from planning.publish_settings import PublishSettings
 from planning.run import PlanRun
 from planning.storage import ConditionalWriteFailedError, ObjectNotFoundError, Storage
@@ -112,11 +113,18 @@ class PublishResult:
     written: bool  # False when the run folder was already complete (an idempotent rerun)
 
 
-def run_id(inputs: ValidationReport, config: RunConfig) -> str:
-    """Deterministic run id: the same inputs and configuration give the same id."""
+def run_id(inputs: ValidationReport, config: RunConfig, earlier_runs: tuple[str, ...] = ()) -> str:
+    """Deterministic run id: the same inputs and configuration give the same id.
+
+    ``earlier_runs``: the published runs whose projections the run compared with actuals and
+    whose realised errors fed its safety stock; the plan depends on them, so the id does too
+    (none, as before this feedback existed, leaves the id unchanged).
+    """
     digest = hashlib.sha256(config.config_hash().encode())
     for table in sorted(inputs.tables, key=lambda t: t.table):
         digest.update(f"{table.table}:{table.checksum}".encode())
+    for earlier in earlier_runs:
+        digest.update(f"earlier:{earlier}".encode())
     return digest.hexdigest()[:12]
 
 
@@ -258,6 +266,11 @@ def _manifest(
         "solve": solve_summary(run),
         "timings": {**run.seconds, **{f"highs_{k}": v for k, v in run.report.timings.items()}},
         "versions": _versions(),
+        "plan_vs_actual": (
+            run.plan_vs_actual.manifest_entry()
+            if run.plan_vs_actual is not None
+            else {"note": "not compared: the run was planned without the previous runs' projections"}
+        ),
     }
 
 
@@ -355,15 +368,32 @@ def claim_overall(storage: Storage, pointer: Pointer, attempts: int) -> bool:
     raise PublishError(f"the overall latest pointer kept moving: gave up after {attempts} attempts; rerun to retry")
 
 
-def previous_plan(storage: Storage, as_of: date, identifier: str) -> PreviousPlan | None:
-    """The plan to diff against: this week's latest run if it is another run, else the latest
-    run of the most recent earlier week; None before the first publish."""
+def _published_week_starts(storage: Storage) -> set[date]:
+    """Mondays that have a week pointer log."""
     weeks = set()
     for key in storage.list_keys(f"{LATEST}/weeks/"):
         folder = key.removeprefix(f"{LATEST}/weeks/").split("/")[0]
         with contextlib.suppress(ValueError):
             weeks.add(date.fromisoformat(folder.removeprefix("as_of=")))
-    for week in sorted((w for w in weeks if w <= as_of), reverse=True):
+    return weeks
+
+
+def published_weeks(storage: Storage, as_of: date, weeks: int) -> list[PublishedWeek]:
+    """The latest run of each of the ``weeks`` weeks before ``as_of`` that has one, oldest first,
+    with its projected inventory (what ``planning.plan_vs_actual`` compares with the actuals)."""
+    found = []
+    for week in sorted(w for w in _published_week_starts(storage) if as_of - timedelta(weeks=weeks) <= w < as_of):
+        head = latest_run(storage, week)
+        if head is not None:
+            inventory = read_run_table(storage, head.prefix, "projected_inventory")
+            found.append(PublishedWeek(head.run_id, head.as_of, inventory))
+    return found
+
+
+def previous_plan(storage: Storage, as_of: date, identifier: str) -> PreviousPlan | None:
+    """The plan to diff against: this week's latest run if it is another run, else the latest
+    run of the most recent earlier week; None before the first publish."""
+    for week in sorted((w for w in _published_week_starts(storage) if w <= as_of), reverse=True):
         head = latest_run(storage, week)
         if head is not None and head.run_id != identifier:
             return PreviousPlan(
@@ -401,7 +431,7 @@ def publish_plan(
         LatestPointerConflictError: Another run for the week became latest meanwhile.
     """
     settings = settings or PublishSettings()
-    identifier = run_id(inputs, config)
+    identifier = run_id(inputs, config, run.plan_vs_actual.earlier_runs if run.plan_vs_actual is not None else ())
     prefix = run_prefix(run.as_of, identifier)
     observed = week_generation(outputs, run.as_of) if observed_generation is None else observed_generation
     written = not outputs.exists(f"{prefix}/{SUCCESS}")
@@ -425,8 +455,8 @@ def publish_plan(
     return PublishResult(identifier, prefix, outputs.uri_for(prefix), generation, overall, written)
 
 
-def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, object]]:
-    """The coupling prices of the latest finished run for an earlier week; [] when there is none."""
+def _previous_finished_run(outputs: Storage, as_of: date) -> str | None:
+    """Prefix of the latest finished run for a week before ``as_of``; None when there is none."""
     finished = []
     for key in outputs.list_keys("plans/"):
         parts = key.split("/")
@@ -437,9 +467,24 @@ def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, ob
                     finished.append((week, "/".join(parts[:3])))
     # Of several finished runs for that week, the last in key order is as good as any: each was a
     # complete, checked plan (the marker's existence is what counts, not its content).
-    if finished:
-        key = f"{max(finished)[1]}/{COUPLING_PRICES}.parquet"
+    return max(finished)[1] if finished else None
+
+
+def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, object]]:
+    """The coupling prices of the latest finished run for an earlier week; [] when there is none."""
+    prefix = _previous_finished_run(outputs, as_of)
+    if prefix is not None:
+        key = f"{prefix}/{COUPLING_PRICES}.parquet"
         if outputs.exists(key):
             frame = pd.read_parquet(io.BytesIO(outputs.read_bytes(key)))
             return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
     return []
+
+
+def previous_plan_tables(outputs: Storage, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``purchase_plan`` and ``transfer_plan`` of the latest finished run for an earlier week (the
+    warm start of ``planning.warm_start``); None when there is none."""
+    prefix = _previous_finished_run(outputs, as_of)
+    if prefix is None:
+        return None
+    return read_run_table(outputs, prefix, "purchase_plan"), read_run_table(outputs, prefix, "transfer_plan")

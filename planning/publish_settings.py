@@ -22,6 +22,20 @@ class ExceptionSettings(BaseModel):
     service_tolerance: float = Field(
         0.001, ge=0, description="A fill rate this close below its target is not reported as missed."
     )
+    variance_share: float = Field(
+        0.5,
+        gt=0,
+        description="Plan against actual: a demand, receipt or stock variance above this share of the "
+        "projection (and above variance_min_units) is an exception.",
+    )
+    variance_min_units: float = Field(
+        10.0, ge=0, description="Plan against actual: variances of at most this many units are never exceptions."
+    )
+    fill_rate_drop: float = Field(
+        0.1,
+        gt=0,
+        description="Plan against actual: an actual fill rate more than this below the projected one is an exception.",
+    )
 
 
 class PublishSettings(BaseModel):

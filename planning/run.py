@@ -21,8 +21,10 @@ from planning.checks import check_plan
 from planning.config import DecompositionConfig, RunConfig
 from planning.errors import NoPlanError, PlanCheckError
 from planning.forecast import Forecast, ForecastRun, forecast_demand, overlay_external
+from planning.forecast.feedback import blend_realised_errors
 from planning.optimize import OptimizeResult, optimize
 from planning.plan import PlanTables, extract_plan
+from planning.plan_vs_actual import PlanVsActual
 from planning.problem import PlanningProblem, build_problem
 from planning.solve import NoPlanFoundError, SolveReport, lp_duals_with_integers_fixed
 
@@ -41,6 +43,7 @@ class PlanRun:
     budget_shadow_prices: dict[str, float]
     seconds: dict[str, float] = field(default_factory=dict)
     forecast_run: ForecastRun | None = None  # per-series methods and the accuracy table behind ``forecast``
+    plan_vs_actual: PlanVsActual | None = None  # last week's projection against what happened
 
     @property
     def report(self) -> SolveReport:
@@ -62,21 +65,34 @@ def _events(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame.assign(sku=sku.where(sku.notna() & (sku != ""), None))  # None: the forecast's "every SKU"
 
 
-def make_forecast(tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig) -> ForecastRun:
+def make_forecast(
+    tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig, realised_errors: pd.DataFrame | None = None
+) -> ForecastRun:
     """The built-in forecast (``planning.forecast.forecast_demand``), overridden by the external
-    forecast for the rows it covers."""
+    forecast for the rows it covers, its error spread blended with the published plans' realised
+    errors (``planning.forecast.feedback``; ``PlanVsActual.errors``) when given."""
     run = forecast_demand(tables, as_of, config.horizon.weeks, config.forecast, events=_events(tables.get("events")))
     external = tables.get("external_forecast")
-    if external is None or external.empty:
+    if external is not None and not external.empty:
+        overlaid = overlay_external(run.forecast, external, as_of, config.horizon.weeks, config.forecast)
+        run = dataclasses.replace(run, forecast=overlaid)
+    if realised_errors is None or realised_errors.empty:
         return run
-    overlaid = overlay_external(run.forecast, external, as_of, config.horizon.weeks, config.forecast)
-    return dataclasses.replace(run, forecast=overlaid)
+    blended = blend_realised_errors(run.forecast, realised_errors, config.forecast.realised_error_prior_weeks)
+    return dataclasses.replace(run, forecast=blended)
 
 
 def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str, float]:
     """Cost saved by one more unit of each budget: the LP with the plan's order lines, POs and
-    lanes fixed and quantities free."""
+    lanes fixed and quantities free.
+
+    A plan assembled from blocks has no whole model to take duals from: its budget prices are
+    the decomposition's Lagrange multipliers of the budget rows, which price the same thing.
+    """
     m = result.model
+    if m is None:
+        rows_ = result.details.get("prices", [])
+        return {str(row["name"]): float(row["price"]) for row in rows_ if row.get("kind") == "budget"}
     rows = [m.budget_limit[b] for b in m.BUDGETS]
     if not rows:
         return {}
@@ -102,19 +118,33 @@ def solve_method(problem: PlanningProblem, config: DecompositionConfig) -> str:
 
 
 def optimize_problem(
-    problem: PlanningProblem, config: RunConfig, previous_prices: Sequence[Mapping[str, object]] = ()
+    problem: PlanningProblem,
+    config: RunConfig,
+    previous_prices: Sequence[Mapping[str, object]] = (),
+    previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> OptimizeResult:
     """The plan with its proven gap, by the whole model or by SKU blocks (same outputs either way).
 
     ``previous_prices``: the coupling prices an earlier run published (``coupling_prices``);
-    the block method starts from them instead of from zero.
+    the block method starts from them instead of from zero. ``previous_plan``: an earlier run's
+    published ``purchase_plan`` and ``transfer_plan``; the block method shifts them onto this
+    week (``planning.warm_start``) as its first candidate plan and its blocks' MIP start.
     """
     if solve_method(problem, config.decomposition) == "whole":
         return optimize(problem, config.solver)
     from planning.decompose import decompose, prices_from_rows
+    from planning.warm_start import start_from_plan
 
     start = prices_from_rows(problem, previous_prices) if previous_prices else None
-    result, _ = decompose(problem, config.solver, config.decomposition, start_prices=start)
+    plan_start_ = start_from_plan(problem, *previous_plan) if previous_plan is not None else None
+    result, _ = decompose(
+        problem,
+        config.solver,
+        config.decomposition,
+        start_prices=start,
+        start_plan=plan_start_,
+        frozen_weeks=config.horizon.frozen_weeks,
+    )
     return result
 
 
@@ -123,20 +153,29 @@ def plan_week(
     snapshot: date,
     config: RunConfig,
     previous_prices: Sequence[Mapping[str, object]] = (),
+    *,
+    plan_vs_actual: PlanVsActual | None = None,
+    previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> PlanRun:
-    """Plan one week from typed, validated tables; raises if there is no plan or it is broken."""
+    """Plan one week from typed, validated tables; raises if there is no plan or it is broken.
+
+    ``plan_vs_actual`` (``planning.plan_vs_actual``): the published plans' track record; its
+    realised errors feed the safety stock and it is published with the run.
+    ``previous_plan``: last week's published purchase and transfer plans, a warm start (see
+    ``optimize_problem``).
+    """
     seconds: dict[str, Any] = {}
     started = time.perf_counter()
     as_of = plan_start(snapshot)
-    forecast_run = make_forecast(tables, as_of, config)
+    forecast_run = make_forecast(tables, as_of, config, plan_vs_actual.errors if plan_vs_actual else None)
     forecast = forecast_run.forecast
     seconds["forecast"] = time.perf_counter() - started
     problem = build_problem(tables, forecast, config, as_of)
     seconds["problem"] = time.perf_counter() - started - seconds["forecast"]
-    result = optimize_problem(problem, config, previous_prices)
+    result = optimize_problem(problem, config, previous_prices, previous_plan)
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
-    run = finish_run(as_of, problem, result, forecast_run, config, seconds)
+    run = finish_run(as_of, problem, result, forecast_run, config, seconds, plan_vs_actual=plan_vs_actual)
     run.seconds["total"] = time.perf_counter() - started
     return run
 
@@ -148,6 +187,8 @@ def finish_run(
     forecast_run: ForecastRun,
     config: RunConfig,
     seconds: dict[str, float] | None = None,
+    *,
+    plan_vs_actual: PlanVsActual | None = None,
 ) -> PlanRun:
     """Plan tables from the solution, checked against every invariant, with the budget shadow prices.
 
@@ -156,7 +197,12 @@ def finish_run(
     """
     seconds = {**(seconds or {}), **{f"solve_{k}": v for k, v in result.stage_seconds.items()}}
     t = time.perf_counter()
-    plan = extract_plan(result.model, problem, config.horizon.frozen_weeks)
+    if result.model is not None:
+        plan = extract_plan(result.model, problem, config.horizon.frozen_weeks)
+    elif result.plan is not None:  # assembled from blocks: no whole model was built
+        plan = result.plan
+    else:
+        raise ValueError("optimize result carries neither a model nor plan tables")
     violations = check_plan(plan, problem)
     if violations:
         raise PlanCheckError(violations)
@@ -164,4 +210,4 @@ def finish_run(
     t = time.perf_counter()
     prices = budget_shadow_prices(result, config)
     seconds["shadow_prices"] = time.perf_counter() - t
-    return PlanRun(as_of, problem, forecast_run.forecast, result, plan, prices, seconds, forecast_run)
+    return PlanRun(as_of, problem, forecast_run.forecast, result, plan, prices, seconds, forecast_run, plan_vs_actual)

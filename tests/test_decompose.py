@@ -39,7 +39,21 @@ from planning.publish import previous_coupling_prices
 from planning.run import solve_method
 from planning.solve import PlanStatus, solve
 from planning.storage import LocalStorage, write_table
-from tests.models.helpers import budgets, config, monday, one_sku, option, options, problem_of, supplier, suppliers
+from tests.models.helpers import (
+    budgets,
+    config,
+    forecast,
+    item,
+    items,
+    lanes,
+    monday,
+    one_sku,
+    option,
+    options,
+    problem_of,
+    supplier,
+    suppliers,
+)
 
 AS_OF = date(2026, 11, 30)
 WEEKS = 8
@@ -119,17 +133,21 @@ def test_lagrangian_bound_is_valid_at_any_budget_prices(weekly_prices: list[floa
     assert bound is not None and bound <= whole_optimum() + 1e-6 * abs(whole_optimum())
 
 
-def test_the_plan_is_the_same_on_one_thread_and_on_two() -> None:
+@pytest.mark.parametrize("assembly_max_skus", [1000, 0], ids=["whole-model completion", "assembled from blocks"])
+def test_the_plan_is_the_same_on_one_thread_and_on_two(assembly_max_skus: int) -> None:
     problem = demo_problem()
     runs = []
     for workers in (1, 2):
         executor = ThreadExecutor(workers)
+        decomposition = blocks_config(max_passes=2, whole_model_assembly_max_skus=assembly_max_skus)
         try:
-            result, _ = decompose(problem, demo_config().solver, blocks_config(max_passes=2), executor=executor)
+            result, _ = decompose(problem, demo_config().solver, decomposition, executor=executor)
         finally:
             executor.close()
-        runs.append(extract_plan(result.model, problem, 0).purchases)
-    assert runs[0].equals(runs[1])
+        plan = result.plan if result.plan is not None else extract_plan(result.model, problem, 0)
+        runs.append((plan.purchases, plan.transfers, result.report.objective))
+    assert runs[0][0].equals(runs[1][0]) and runs[0][1].equals(runs[1][1])
+    assert runs[0][2] == pytest.approx(runs[1][2], rel=1e-9)
 
 
 def test_auto_method_solves_small_catalogues_whole() -> None:
@@ -172,25 +190,28 @@ def test_budget_repair_pulls_an_order_forward_into_a_week_with_room() -> None:
 
 
 def test_the_plan_on_a_two_worker_dask_cluster_equals_the_in_process_one() -> None:
+    """Both paths on one cluster: completed on the whole model, and assembled from block completions."""
     distributed = pytest.importorskip("distributed")
     problem = demo_problem()
-    config_ = blocks_config(max_passes=2)
+    configs = [blocks_config(max_passes=2), blocks_config(max_passes=2, whole_model_assembly_max_skus=0)]
+    in_process = []
     local = ThreadExecutor(2)
     try:
-        in_process, _ = decompose(problem, demo_config().solver, config_, executor=local)
+        for config_ in configs:
+            in_process.append(decompose(problem, demo_config().solver, config_, executor=local)[0])
     finally:
         local.close()
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
     ) as cluster:
-        on_dask, record = decompose(
-            problem, demo_config().solver, config_.model_copy(update={"dask_address": cluster.scheduler_address})
-        )
-    assert on_dask.report.objective == pytest.approx(in_process.report.objective)
-    assert extract_plan(on_dask.model, problem, 0).purchases.equals(
-        extract_plan(in_process.model, problem, 0).purchases
-    )
-    assert record.blocks == len(problem.skus)
+        for config_, expected in zip(configs, in_process, strict=True):
+            on_dask, record = decompose(
+                problem, demo_config().solver, config_.model_copy(update={"dask_address": cluster.scheduler_address})
+            )
+            assert on_dask.report.objective == pytest.approx(expected.report.objective)
+            plans = [r.plan if r.plan is not None else extract_plan(r.model, problem, 0) for r in (on_dask, expected)]
+            assert plans[0].purchases.equals(plans[1].purchases)
+            assert record.blocks == len(problem.skus)
 
 
 def test_published_prices_map_onto_next_weeks_rows_by_date() -> None:
@@ -248,3 +269,58 @@ def test_polish_never_costs_more_and_keeps_every_invariant() -> None:
     assert check_plan(extract_plan(polished.model, problem, 0), problem) == []
     costs = polished.details["polish_costs"]
     assert costs == sorted(costs, reverse=True)  # each kept round is cheaper than the one before
+
+
+def test_a_plan_assembled_from_blocks_costs_what_the_whole_model_would_charge() -> None:
+    """Above the assembly threshold no whole model is built: the same orders, completed per block."""
+    problem = demo_problem()
+    settings_ = demo_config().solver
+    whole, _ = decompose(problem, settings_, blocks_config(polish_skus=0, whole_model_assembly_max_skus=10))
+    lean, _ = decompose(problem, settings_, blocks_config(polish_skus=0, whole_model_assembly_max_skus=9))
+    assert whole.model is not None and whole.plan is None
+    assert lean.model is None and lean.plan is not None and lean.details["whole_model"] is False
+    assert check_plan(lean.plan, problem) == []
+    cost = lean.report.objective
+    assert cost is not None and whole.report.objective is not None
+    assert cost == pytest.approx(sum(lean.plan.costs.values()))
+    # The same repaired orders: the whole model completes them optimally over every SKU at once,
+    # the blocks share location space through its price, so they can only cost a little more.
+    assert whole.report.objective - 1e-6 * abs(cost) <= cost <= whole.report.objective * (1 + 1e-3)
+    assert lean.report.best_bound == whole.report.best_bound
+    assert lean.report.best_bound is not None and lean.report.best_bound <= whole_optimum() <= cost + 1e-6
+    # Budgets and capacities overrun by the assembled plan are the whole model's priced slack.
+    assert {k for k in lean.plan.overruns if not k.startswith("location:")} == {
+        k for k in extract_plan(whole.model, problem, 0).overruns if not k.startswith("location:")
+    }
+
+
+def test_a_lane_week_below_its_minimum_is_shut_and_its_blocks_completed_again() -> None:
+    from planning.assemble import assemble_plan
+
+    tables = one_sku(
+        {"MKT": [10]},
+        items=items(item("A"), item("B")),
+        sourcing_options=options(option("A"), option("B")),
+        transfer_lanes=lanes(("WH", "MKT", 0, 0.5, 15)),
+        external_forecast=forecast({("A", "MKT"): [10], ("B", "MKT"): [3]}),
+    )
+    problem = problem_of(tables, config(weeks=1))
+    blocks = [("A",), ("B",)]
+    packs = {("A|S|WH|standard", 0): 10, ("B|S|WH|standard", 0): 3}
+    assert set(packs) == set(problem.order_slots)
+    executor = ThreadExecutor(1)
+    try:
+        # The pricing pass shipped 20 on the lane, so it starts open; completed, A ships its 10 and
+        # B its 3: 13, below the lane's minimum of 15.
+        plan = assemble_plan(
+            problem, problem.split(blocks), packs, {("WH", "MKT", 0): 20.0}, {}, config(1).solver, 0, executor
+        )
+    finally:
+        executor.close()
+    assert (plan.rounds, plan.shut_lane_weeks) == (2, 1)
+    assert plan.tables.transfers.empty
+    # Shut, all 13 stay at WH: bought 13 x 10 = 130, 13 lost sales x (1000 - 10) = 12,870, and
+    # 13 units held a week at WH x 1 = 13: 13,013 (with only 13 units ordered, the whole model's
+    # completion cannot reach the minimum either).
+    assert plan.report.objective == pytest.approx(13_013.0)
+    assert check_plan(plan.tables, problem) == []

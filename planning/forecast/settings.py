@@ -77,3 +77,13 @@ class ForecastSettings(BaseModel):
         0.3, description="Error spread of external-forecast rows without units_std, as a share of their units."
     )
     active_weeks: PositiveInt = Field(52, description="Series without a sale in these last weeks are not forecast.")
+    realised_error_weeks: int = Field(
+        13,
+        ge=0,
+        description="Published weekly runs whose week-0 forecast errors (against what sold) are blended into "
+        "the safety-stock error spread; 0 turns the feedback off (planning/forecast/feedback.py).",
+    )
+    realised_error_prior_weeks: Annotated[float, Field(gt=0.0)] = Field(
+        8.0,
+        description="Realised weeks worth as much as the backtest spread: n realised weeks weigh n / (n + this).",
+    )

@@ -1,0 +1,147 @@
+"""Last week's plan shifted onto this week's slots (planning.warm_start) and used as a start."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planning.checks import check_plan
+from planning.config import DecompositionConfig
+from planning.decompose import decompose
+from planning.plan import extract_plan
+from planning.publish import previous_plan_tables
+from planning.run import budget_shadow_prices, optimize_problem
+from planning.storage import LocalStorage, write_table
+from planning.warm_start import orders_from_plan, start_from_plan, transfers_from_plan
+from tests.models.helpers import config, item, items, lanes, one_sku, option, options, problem_of
+from tests.test_decompose import blocks_config, demo_config, demo_problem, whole_optimum
+
+
+def _problem(weeks: int = 4):  # type: ignore[no-untyped-def]
+    tables = one_sku(
+        {"WH": [10] * weeks, "MKT": [5] * weeks},
+        items=items(item("A", case_pack=6)),
+        sourcing_options=options(option("A"), option("A", mode="air", cost=12)),
+        transfer_lanes=lanes(("WH", "MKT", 1, 0.5, 0)),
+    )
+    return problem_of(tables, config(weeks=weeks))
+
+
+def _line(problem, days: int, quantity: float, mode: str = "standard", sku: str = "A") -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "sku": sku,
+        "supplier": "S",
+        "ship_to": "WH",
+        "mode": mode,
+        "order_date": pd.Timestamp(problem.as_of + timedelta(days=days)),
+        "quantity": quantity,
+    }
+
+
+def test_plan_lines_map_onto_this_weeks_slots_by_option_and_date() -> None:
+    problem = _problem()
+    option_of = {(o.sku, o.mode): o.option_id for o in problem.options.values()}
+    standard, air = option_of[("A", "standard")], option_of[("A", "air")]
+    assert problem.options[standard].pack_size == problem.options[air].pack_size == 6  # the case pack
+    purchases = pd.DataFrame(
+        [
+            _line(problem, -7, 60),  # last week's first week: placed (an open order now), dropped
+            _line(problem, 0, 24),  # 24 / 6 = 4 packs in week 0
+            _line(problem, 14, 23),  # 23 / 6 = 3.8 -> 4 packs in week 2
+            _line(problem, 21, 600),  # 100 packs in week 3: capped at the slot's pack bound
+            _line(problem, 7, 12, mode="air"),  # 12 / 6 = 2 packs in week 1
+            _line(problem, 7, 12, sku="GONE"),  # an option that no longer exists: dropped
+            _line(problem, 10, 12),  # not a week start of this horizon: dropped
+            _line(problem, 28, 12),  # beyond the 4-week horizon: dropped
+        ]
+    )
+    packs = orders_from_plan(problem, purchases)
+    bound = problem.order_pack_bound[(standard, 3)]
+    assert bound < 100
+    assert packs == {(standard, 0): 4, (standard, 2): 4, (standard, 3): bound, (air, 1): 2}
+
+
+def test_transfer_lines_map_onto_transfer_slots_by_lane_and_date() -> None:
+    problem = _problem()
+    transfers = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A"],
+            "from_location": ["WH", "WH", "MKT"],
+            "to_location": ["MKT", "MKT", "WH"],  # no MKT -> WH lane: dropped
+            "ship_date": [pd.Timestamp(problem.as_of + timedelta(days=d)) for d in (7, -7, 7)],
+            "quantity": [5.0, 5.0, 5.0],
+        }
+    )
+    assert transfers_from_plan(problem, transfers) == {("A", "WH", "MKT", 1): 5.0}
+
+
+def test_a_plan_without_the_columns_it_needs_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"purchase_plan: columns \['order_date'\] missing"):
+        orders_from_plan(
+            _problem(), pd.DataFrame({"sku": [], "supplier": [], "ship_to": [], "mode": [], "quantity": []})
+        )
+
+
+@pytest.mark.parametrize("assembly_max_skus", [1000, 0])
+def test_a_start_from_a_finished_plan_is_a_plan_at_once_and_never_costs_more(assembly_max_skus: int) -> None:
+    problem = demo_problem()
+    settings_ = demo_config().solver
+    decomposition = blocks_config(polish_skus=0, whole_model_assembly_max_skus=assembly_max_skus)
+    cold, _ = decompose(problem, settings_, decomposition)
+    plan = cold.plan if cold.plan is not None else extract_plan(cold.model, problem, 0)
+    start = start_from_plan(problem, plan.purchases, plan.transfers)
+    assert sum(start.packs.values()) > 0
+    seeded, _ = decompose(problem, settings_, decomposition, start_plan=start)
+    start_cost = seeded.details["start_plan_cost"]
+    assert start_cost is not None and seeded.report.objective is not None and cold.report.objective is not None
+    # The start is last week's (here: the same week's) plan, repaired and completed: a plan
+    # before any pass; the published plan is the best candidate, so never above the start.
+    assert seeded.stage_seconds["first_plan"] <= seeded.stage_seconds["seed"] + seeded.stage_seconds["build"] + 1.0
+    assert seeded.report.objective <= start_cost + 1e-6 * abs(start_cost)
+    assert start_cost <= cold.report.objective * (1 + 1e-3)  # the cold plan's own orders, completed again
+    assert seeded.report.objective >= whole_optimum() - 1e-6 * abs(whole_optimum())
+    final = seeded.plan if seeded.plan is not None else extract_plan(seeded.model, problem, 0)
+    assert check_plan(final, problem) == []
+
+
+def test_warm_start_settings_exist_in_the_decomposition_config() -> None:
+    assert DecompositionConfig().whole_model_assembly_max_skus >= DecompositionConfig().whole_model_max_skus
+
+
+def test_last_weeks_plan_is_read_from_the_latest_finished_earlier_run(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+
+    def run(as_of: str, run_id: str, *, finished: bool, units: float) -> None:
+        prefix = f"plans/as_of={as_of}/run={run_id}"
+        write_table(storage, f"{prefix}/purchase_plan.parquet", pd.DataFrame({"sku": ["A"], "quantity": [units]}))
+        write_table(storage, f"{prefix}/transfer_plan.parquet", pd.DataFrame({"sku": ["A"], "quantity": [units]}))
+        if finished:
+            storage.write_bytes(f"{prefix}/_SUCCESS", run_id.encode())
+
+    run("2026-11-16", "old", finished=True, units=1)
+    run("2026-11-23", "done", finished=True, units=2)
+    run("2026-11-23", "half", finished=False, units=9)  # never finished: not a plan
+    run("2026-11-30", "same", finished=True, units=7)  # this week's own run: not "last week's"
+    found = previous_plan_tables(storage, date(2026, 11, 30))
+    assert found is not None
+    assert [frame["quantity"].tolist() for frame in found] == [[2.0], [2.0]]
+    assert previous_plan_tables(storage, date(2026, 11, 16)) is None
+
+
+def test_the_weekly_run_starts_the_blocks_from_last_weeks_plan() -> None:
+    problem = demo_problem()
+    run_config = demo_config().model_copy(
+        update={"decomposition": blocks_config(polish_skus=0, whole_model_assembly_max_skus=0)}
+    )
+    cold = optimize_problem(problem, run_config)
+    assert cold.plan is not None and cold.details["start_plan_cost"] is None
+    warm = optimize_problem(problem, run_config, previous_plan=(cold.plan.purchases, cold.plan.transfers))
+    assert warm.details["start_plan_cost"] is not None
+    assert warm.report.objective is not None and warm.report.objective <= warm.details["start_plan_cost"] + 1e-6
+    # Without a whole model the budget prices are the decomposition's multipliers of the budget rows.
+    prices = budget_shadow_prices(warm, run_config)
+    budget_ids = {b.budget_id for b in problem.budgets}
+    assert set(prices) <= budget_ids and all(price >= 0 for price in prices.values())
