@@ -38,7 +38,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -51,7 +51,7 @@ from planning.config import SolverConfig
 from planning.executors import BlockExecutor
 from planning.plan import QUANTITY_TOLERANCE, PlanTables, projected_inventory, purchase_lines, transfer_lines
 from planning.plan import overruns as slack_overruns
-from planning.problem import OrderSlot, PlanningProblem, PoSlot
+from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
 from planning.solve import PlanStatus, SolveReport, load_values, solve
 
 LaneWeek = tuple[str, str, int]  # (from location, to location, week)
@@ -68,6 +68,7 @@ class CompletionTask:
     location_prices: Mapping[CouplingRow, float]
     settings: SolverConfig
     frozen_weeks: int
+    transfers: Mapping[TransferSlot, float] | None = None  # fixed shipments (the polish), else free
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,15 @@ class CompletedBlock:
     lane_units: dict[LaneWeek, float]
     reservation_overruns: dict[str, float]
     seconds: float
+    shipped: dict[TransferSlot, float] = field(default_factory=dict)
+
+    @property
+    def own_cost(self) -> float:
+        return sum(self.costs.values())
+
+    @property
+    def lost_cost(self) -> float:
+        return self.costs.get("shortage_cost", 0.0) + self.costs.get("fill_rate_cost", 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,8 @@ class AssembledPlan:
     rounds: int  # completion rounds (1 + the rounds that shut lane-weeks below their minimum)
     shut_lane_weeks: int
     seconds: float
+    packs: dict[OrderSlot, int] = field(default_factory=dict)
+    blocks: tuple[CompletedBlock, ...] = ()  # per block, in the order of the subproblems
 
 
 def complete_block(task: CompletionTask) -> CompletedBlock:
@@ -103,6 +115,9 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
     m = build_model(sub)
     price_coupling(m, sub, task.location_prices, dict.fromkeys(sub.po_slots, 0.0))
     _fix_decisions(m, sub, task.packs, task.open_lanes)
+    if task.transfers is not None:
+        for slot in m.TRANSFER_SLOTS:
+            m.transfer[slot].fix(task.transfers.get(slot, 0.0))
     result = solve(m, task.settings)
     if not result.report.has_plan:
         raise RuntimeError(
@@ -118,6 +133,7 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
         for lane_week, slots in index.transfers_by_lane_week.items()
     }
     reservations = {key: value for key, value in slack_overruns(m).items() if key.startswith("reservation:")}
+    shipped = {slot: float(pyo.value(m.transfer[slot])) for slot in m.TRANSFER_SLOTS}
     return CompletedBlock(
         report=result.report,
         purchases=purchase_lines(m, sub, task.frozen_weeks),
@@ -128,6 +144,7 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
         lane_units={lane_week: units for lane_week, units in lane_units.items() if units > 0.0},
         reservation_overruns=reservations,
         seconds=time.perf_counter() - started,
+        shipped={slot: units for slot, units in shipped.items() if units > 0.0},
     )
 
 
@@ -203,12 +220,25 @@ def assemble_plan(
         for k, block in zip(again, runner.map(complete_block, [task(k) for k in again]), strict=True):
             blocks[k] = block
         rounds += 1
+    return _assembled(problem, packs, blocks, rounds, shut, settings, started)
+
+
+def _assembled(
+    problem: PlanningProblem,
+    packs: Mapping[OrderSlot, int],
+    blocks: Sequence[CompletedBlock],
+    rounds: int,
+    shut: int,
+    settings: SolverConfig,
+    started: float,
+    how: str = "",
+) -> AssembledPlan:
     tables = _assembled_tables(problem, packs, blocks)
     objective = sum(tables.costs.values())
     elapsed = time.perf_counter() - started
     report = SolveReport(
         status=PlanStatus.OPTIMAL,
-        termination=f"assembled from {len(blocks)} block completions ({rounds} round(s))",
+        termination=f"assembled from {len(blocks)} block completions ({rounds} round(s)){how}",
         has_plan=True,
         objective=objective,
         best_bound=None,
@@ -221,7 +251,7 @@ def assemble_plan(
         nonzeros=sum(b.report.nonzeros for b in blocks),
         time_limit_s=settings.time_limit_s,
     )
-    return AssembledPlan(report, tables, rounds, shut, elapsed)
+    return AssembledPlan(report, tables, rounds, shut, elapsed, dict(packs), tuple(blocks))
 
 
 def _assembled_tables(

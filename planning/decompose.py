@@ -48,6 +48,7 @@ from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.optimize import OptimizeResult, complete_orders, repair_orders, runs_of
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
+from planning.residual import polish_assembled
 from planning.solve import (
     CompiledModel,
     PlanStatus,
@@ -406,6 +407,23 @@ def _decompose(
             m, problem, best.solved, deadline - POLISH_RESERVE_S, settings, config.polish_skus, record
         )
         best = _Candidate(solved=solved)
+        seconds["polish"] = time.perf_counter() - t2
+    elif best is not None and best.assembled is not None and config.polish_skus > 0:
+        t2 = time.perf_counter()
+        group_blocks = max(1, config.polish_skus // config.block_skus)
+        assembled, polished = polish_assembled(
+            problem,
+            subproblems,
+            best.assembled,
+            prices.centre,
+            deadline - POLISH_RESERVE_S,
+            settings,
+            group_blocks,
+            frozen_weeks,
+            runner,
+            record,
+        )
+        best = _Candidate(assembled=assembled)
         seconds["polish"] = time.perf_counter() - t2
     chosen = best if best is not None else last
     if chosen is None:

@@ -324,3 +324,78 @@ def test_a_lane_week_below_its_minimum_is_shut_and_its_blocks_completed_again() 
     # completion cannot reach the minimum either).
     assert plan.report.objective == pytest.approx(13_013.0)
     assert check_plan(plan.tables, problem) == []
+
+
+def test_the_residual_model_moves_with_the_plan_cost_when_a_group_changes() -> None:
+    """A group's residual model differs from the whole plan's cost by a constant: changing the
+    group's decisions moves both by the same amount (what the assembled polish relies on)."""
+    from planning.assemble import CompletionTask, assemble_plan, complete_block
+    from planning.residual import _fix_current, _po_totals, _Pricer, _State, residual_model
+    from planning.warm_start import start_from_plan
+
+    problem = demo_problem()
+    settings_ = demo_config().solver
+    lean, _ = decompose(problem, settings_, blocks_config(polish_skus=0, whole_model_assembly_max_skus=0))
+    assert lean.plan is not None and lean.report.objective is not None
+    start = start_from_plan(problem, lean.plan.purchases, lean.plan.transfers)
+    blocks_of = problem.split([(sku,) for sku in problem.skus])
+    executor = ThreadExecutor(1)
+    try:
+        plan = assemble_plan(problem, blocks_of, start.packs, {}, {}, settings_, 0, executor)
+    finally:
+        executor.close()
+    blocks = list(plan.blocks)
+    usage: dict = {}
+    lanes: dict = {}
+    for block in blocks:
+        for row, value in block.usage.items():
+            usage[row] = usage.get(row, 0.0) + value
+        for lane_week, units in block.lane_units.items():
+            lanes[lane_week] = lanes.get(lane_week, 0.0) + units
+    po = _po_totals(problem, problem.order_slots, plan.packs)
+    state = _State(dict(plan.packs), blocks, usage, lanes, po, sum(b.own_cost for b in blocks))
+    pricer = _Pricer(problem)
+    assert pricer.cost(state) == pytest.approx(plan.report.objective, rel=1e-9)
+    group = [k for k, sub in enumerate(blocks_of) if any(plan.packs.get(s, 0) for s in sub.order_slots)][:3]
+    sub = problem.split([{problem.skus[k] for k in group}])[0]
+    others = state.others(problem, group, sub.order_slots, frozenset())
+
+    def residual_cost(packs: dict, shipped: dict) -> float:
+        m = residual_model(problem, sub, others)
+        _fix_current(m, sub, packs, shipped)
+        result = solve(m, settings_)
+        assert result.report.objective is not None
+        return result.report.objective
+
+    current = {slot: plan.packs.get(slot, 0) for slot in sub.order_slots}
+    shipped = {slot: units for k in group for slot, units in blocks[k].shipped.items()}
+    halved = {slot: count // 2 for slot, count in current.items()}  # the group orders half as much
+    before = pricer.cost(state)
+    residual_before = residual_cost(current, {})
+    completed = {
+        k: complete_block(
+            CompletionTask(
+                blocks_of[k], {s: halved.get(s, 0) for s in blocks_of[k].order_slots}, {}, {}, settings_, 0, {}
+            )
+        )
+        for k in group
+    }
+    state.swap(problem, sub.order_slots, completed, halved)
+    assert pricer.cost(state) - before == pytest.approx(residual_cost(halved, {}) - residual_before, rel=1e-7)
+    assert shipped == {}  # this instance ships nothing: lanes play no part in the comparison
+
+
+@pytest.mark.parametrize("assembly_max_skus", [1000, 0], ids=["whole model", "assembled"])
+def test_polish_on_either_path_never_costs_more_and_keeps_every_invariant(assembly_max_skus: int) -> None:
+    problem = demo_problem()
+    settings_ = demo_config().solver
+    configs = [blocks_config(polish_skus=k, whole_model_assembly_max_skus=assembly_max_skus) for k in (0, 3)]
+    plain, polished = (decompose(problem, settings_, c)[0] for c in configs)
+    assert plain.report.objective is not None and polished.report.objective is not None
+    assert polished.report.objective < plain.report.objective  # this instance has room to improve
+    assert polished.report.objective >= whole_optimum() - 1e-6 * abs(whole_optimum())
+    plan = polished.plan if polished.plan is not None else extract_plan(polished.model, problem, 0)
+    assert check_plan(plan, problem) == []
+    assert polished.report.objective == pytest.approx(sum(plan.costs.values()), rel=1e-9)
+    costs = polished.details["polish_costs"]
+    assert costs and costs == sorted(costs, reverse=True)
