@@ -44,7 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["run"].add_argument("--as-of", type=_date, help="plan start date (default: this week's Monday)")
     sub.choices["serve"].add_argument("--name", default=DEPLOYMENT_NAME, help="deployment name")
     sub.choices["serve"].add_argument("--cron", default=WEEKLY_CRON, help="schedule (default: Mondays 06:00)")
+    backtest = sub.add_parser("backtest", help="run the backtest flow once (flows/backtest.py)")
+    backtest.add_argument("--config", default="configs/backtest_m5.yaml", help="backtest YAML")
+    backtest.add_argument("--inputs", help="tables as of the start, history through the window (default: config)")
+    backtest.add_argument("--outputs", help="folder or s3://bucket/prefix; results under backtests/ (default: config)")
+    backtest.add_argument("--endpoint-url", help="S3-compatible endpoint such as MinIO (default: config)")
+    backtest.add_argument("--start", type=_date, help="first replayed Monday (default: config)")
+    backtest.add_argument("--weeks", type=int, help="weeks replayed (default: config)")
     return parser
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from flows.backtest import backtest_flow
+    from planning.cli import EXIT_OK, report_failure
+
+    names = ("config", "inputs", "outputs", "endpoint_url", "start", "weeks")
+    try:
+        summary = backtest_flow(**{n: getattr(args, n) for n in names if getattr(args, n) is not None})
+    except Exception as error:  # a documented exit code, or 1 for a bug
+        return report_failure(error)
+    print(f"backtest {summary['run_id']} published at {summary['uri']}")
+    return EXIT_OK
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, object]:
@@ -90,6 +110,8 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     apply_prefect_defaults()  # before Prefect is imported by flows.weekly
+    if args.command == "backtest":
+        return run_backtest(args)
     return run(args) if args.command == "run" else serve(args)
 
 

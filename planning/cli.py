@@ -30,6 +30,7 @@ from planning.errors import (
 )
 
 if TYPE_CHECKING:
+    from planning.backtest.settings import BacktestSettings
     from planning.pipeline import CheckedInputs, PublishedPlan
     from planning.storage import Storage
 
@@ -222,6 +223,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backtest_settings(args: argparse.Namespace) -> tuple[RunConfig, BacktestSettings]:
+    """The backtest config file (run configuration + ``backtest:`` section) with the command-line overrides."""
+    from planning.backtest.settings import load_backtest_config
+
+    config, settings = load_backtest_config(args.config)
+    updates: dict[str, object] = {}
+    if args.start:
+        updates["start"] = args.start
+    if args.weeks:
+        updates["weeks"] = args.weeks
+    if args.warmup_weeks is not None:
+        updates["warmup_weeks"] = args.warmup_weeks
+    if args.policies:
+        updates["policies"] = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    if args.lead_time_noise is not None:
+        updates["lead_time_noise"] = args.lead_time_noise
+    if args.no_tuning:
+        updates["tuning"] = settings.tuning.model_copy(update={"enabled": False})
+    if updates:
+        from pydantic import ValidationError
+
+        try:
+            settings = settings.model_validate({**settings.model_dump(), **updates})
+        except ValidationError as error:
+            raise ConfigError(f"invalid backtest option: {error.errors()[0]['msg']}") from None
+    return config, settings
+
+
+def _prepare_backtest_inputs(args: argparse.Namespace, config: RunConfig, settings: BacktestSettings) -> None:
+    """Write a bundled data set's backtest inputs (``planning.backtest.datasets``) into ``--inputs``."""
+    from planning.backtest.datasets import demo_backtest_tables, m5_backtest_tables
+    from planning.demo_data import write_demo_tables
+
+    if not args.inputs or args.inputs.startswith("s3://"):
+        raise ConfigError("--prepare writes into a local folder: give it as --inputs")
+    if settings.start is None:
+        raise ConfigError("--prepare needs the window: give --start (a Monday) or set backtest.start in the config")
+    if args.prepare == "m5":
+        tables = m5_backtest_tables(Path(args.dataset), settings.start, settings.weeks, config.horizon.weeks)
+    else:
+        tables = demo_backtest_tables(settings.start, settings.weeks)
+    write_demo_tables(tables, Path(args.inputs))
+    rows = sum(len(t) for t in tables.values())
+    print(f"      Wrote the {args.prepare} backtest inputs ({rows:,} rows) to {args.inputs}")
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Validate the backtest inputs, replay the policies over the window and publish the comparison."""
+    from planning.backtest.pipeline import backtest_and_publish, check_backtest_inputs
+
+    config, settings = _backtest_settings(args)
+    if args.prepare:
+        _prepare_backtest_inputs(args, config, settings)
+    inputs = _open(args.inputs or config.storage.inputs, config)
+    outputs = _open(args.outputs or config.storage.outputs, config)
+    print("[1/2] Validating the backtest inputs against their data contracts ...", flush=True)
+    checked = check_backtest_inputs(inputs, config, settings)
+    print(f"      {checked.report.summary_line()}")
+    print(
+        f"[2/2] Replaying {settings.weeks} weeks ({', '.join(settings.policies)}; planner time limit "
+        f"{config.solver.time_limit_s:.0f} s a week) ...",
+        flush=True,
+    )
+    run = backtest_and_publish(checked, outputs, config, settings)
+    for row in run.result.outcomes.itertuples(index=False):
+        print(
+            f"      {row.policy:<15} fill rate {row.fill_rate:.2%}  avg stock value {row.average_inventory_value:,.0f}"
+            f"  total cost {row.total_cost:,.0f}"
+        )
+    print(f"      Published: {run.published.uri}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="buyplan",
@@ -269,6 +343,42 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--layout", choices=("all", "netsuite", "odoo", "canonical"), default="all")
     export.add_argument("--out", required=True, help="local folder to write the CSV files into")
     export.set_defaults(func=cmd_export)
+
+    backtest = sub.add_parser(
+        "backtest", help="replay the planner and ERP-style reorder rules on past weeks and publish the comparison"
+    )
+    backtest.add_argument(
+        "--config",
+        type=Path,
+        help="backtest YAML (run config + backtest: section), e.g. "
+        "configs/backtest_m5.yaml (default: built-in defaults)",
+    )
+    backtest.add_argument(
+        "--inputs",
+        help="folder or s3://bucket/prefix: tables as of the start, history through the window (default: config)",
+    )
+    backtest.add_argument("--outputs", help="folder or s3://bucket/prefix to publish backtests/ into (default: config)")
+    backtest.add_argument("--start", type=_date, help="first replayed Monday (default: config, else the snapshot)")
+    backtest.add_argument("--weeks", type=int, help="weeks replayed (default: config, else 52)")
+    backtest.add_argument("--warmup-weeks", type=int, help="first weeks replayed but not measured (default: config)")
+    backtest.add_argument("--policies", help="comma-separated: planner,reorder_point,weeks_of_cover (default: all)")
+    noise = backtest.add_mutually_exclusive_group()
+    noise.add_argument(
+        "--lead-time-noise",
+        dest="lead_time_noise",
+        action="store_true",
+        default=None,
+        help="draw lead times from each option's spread",
+    )
+    noise.add_argument("--no-lead-time-noise", dest="lead_time_noise", action="store_false")
+    backtest.add_argument("--no-tuning", action="store_true", help="run the baselines at their configured parameters")
+    backtest.add_argument(
+        "--prepare",
+        choices=("m5", "demo"),
+        help="first write this bundled data set's backtest inputs into --inputs (M5: synthetic supply side)",
+    )
+    backtest.add_argument("--dataset", default=str(DEFAULT_M5_DIR), help="folder of the M5 subset (for --prepare m5)")
+    backtest.set_defaults(func=cmd_backtest)
 
     validate = sub.add_parser("validate", help="check input tables against their data contracts")
     common(validate)

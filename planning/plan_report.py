@@ -49,7 +49,7 @@ class ReportInputs:
     plan_vs_actual_note: str = ""
 
 
-def _svg(figure: Figure) -> str:
+def svg(figure: Figure) -> str:
     buffer = io.StringIO()
     with mpl.rc_context({"svg.hashsalt": "buyplan", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -80,7 +80,7 @@ def inventory_chart(inventory: pd.DataFrame, skus: list[str]) -> str:
             axes.legend(fontsize=7, loc="upper right")
     figure.supxlabel("week", fontsize=8)
     figure.supylabel("units", fontsize=8)
-    return _svg(figure)
+    return svg(figure)
 
 
 def cash_chart(cash: pd.DataFrame, currency: str) -> str:
@@ -95,7 +95,7 @@ def cash_chart(cash: pd.DataFrame, currency: str) -> str:
     axes.set_xlabel("week", fontsize=8)
     axes.set_ylabel(currency, fontsize=8)
     axes.legend(fontsize=7)
-    return _svg(figure)
+    return svg(figure)
 
 
 def fill_rate_chart(metrics: pd.DataFrame, targets: Mapping[str, float], categories: Mapping[str, str]) -> str:
@@ -116,10 +116,10 @@ def fill_rate_chart(metrics: pd.DataFrame, targets: Mapping[str, float], categor
     axes.set_xlim(0, 1.02)
     axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     axes.tick_params(labelsize=8)
-    return _svg(figure)
+    return svg(figure)
 
 
-def _table(frame: pd.DataFrame, numbers: Mapping[str, str] | None = None) -> str:
+def html_table(frame: pd.DataFrame, numbers: Mapping[str, str] | None = None) -> str:
     numbers = numbers or {}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
@@ -172,9 +172,9 @@ def _last_week(data: ReportInputs) -> list[str]:
     numbers = dict.fromkeys(columns[2:], ",.0f")
     return [
         *sections,
-        _table(totals, {"projected": ",.0f", "actual": ",.0f"}),
+        html_table(totals, {"projected": ",.0f", "actual": ",.0f"}),
         f"<p>Largest variances ({len(top)} of {len(table):,} SKU x locations):</p>",
-        _table(top[columns], numbers),
+        html_table(top[columns], numbers),
     ]
 
 
@@ -191,11 +191,11 @@ def render_report(data: ReportInputs) -> bytes:
         inventory_chart(data.inventory, skus) if skus else "<p>No demand in the horizon.</p>",
         "<h2>Cash against budget by week</h2>",
         cash_chart(data.cash, data.currency),
-        _table(budgets, {"limit": ",.0f", "spend": ",.0f", "overrun": ",.0f", "shadow_price": ",.2f"}),
+        html_table(budgets, {"limit": ",.0f", "spend": ",.0f", "overrun": ",.0f", "shadow_price": ",.2f"}),
         "<h2>Fill rate by category</h2>",
         fill_rate_chart(data.metrics, data.fill_rate_targets, data.categories),
         f"<h2>Exceptions ({len(data.exceptions):,}; the first {min(len(exceptions), EXCEPTION_ROWS)} shown)</h2>",
-        _table(exceptions, {"value": ",.2f", "threshold": ",.2f"}) if len(exceptions) else "<p>None.</p>",
+        html_table(exceptions, {"value": ",.2f", "threshold": ",.2f"}) if len(exceptions) else "<p>None.</p>",
         *_last_week(data),
     ]
     page = (

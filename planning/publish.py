@@ -223,7 +223,7 @@ def plan_report(storage: Storage, as_of: date | None = None) -> tuple[str, bytes
     return storage.uri_for(key), storage.read_bytes(key)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in LIBRARIES:
         try:
@@ -265,7 +265,7 @@ def _manifest(
         "outputs": outputs,
         "solve": solve_summary(run),
         "timings": {**run.seconds, **{f"highs_{k}": v for k, v in run.report.timings.items()}},
-        "versions": _versions(),
+        "versions": versions(),
         "plan_vs_actual": (
             run.plan_vs_actual.manifest_entry()
             if run.plan_vs_actual is not None

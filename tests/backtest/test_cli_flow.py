@@ -1,0 +1,135 @@
+"""``buyplan backtest`` and the backtest Prefect flow end to end on a tiny local folder."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planning.cli import EXIT_BAD_CONFIG, EXIT_INVALID_INPUT, EXIT_OK, main
+from planning.demo_data import write_demo_tables
+from tests.backtest.helpers import START, raw_tables
+
+CONFIG = f"""
+horizon: {{weeks: 6, frozen_weeks: 1}}
+solver: {{time_limit_s: 5, backstop_s: 2, threads: 1}}
+forecast: {{selection_weeks: 8, evaluation_weeks: 4, error_window_weeks: 8}}
+backtest:
+  start: {START.isoformat()}
+  weeks: 3
+  lead_time_noise: true
+  tuning: {{grid_points: 2, iterations: 1}}
+"""
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Inputs (tables as of START, history through the 6-week window), outputs and a config file."""
+    inputs, outputs = tmp_path / "inputs", tmp_path / "outputs"
+    write_demo_tables(raw_tables(), inputs)
+    config = tmp_path / "backtest.yaml"
+    config.write_text(CONFIG)
+    return inputs, outputs, config
+
+
+def _run_folder(outputs: Path) -> Path:
+    runs = list((outputs / "backtests" / f"start={START.isoformat()}").glob("run=*"))
+    assert len(runs) == 1
+    return runs[0]
+
+
+def test_cli_backtest_publishes_tables_report_and_manifest(folders: tuple[Path, Path, Path]) -> None:
+    inputs, outputs, config = folders
+    code = main(["backtest", "--config", str(config), "--inputs", str(inputs), "--outputs", str(outputs)])
+    assert code == EXIT_OK
+    run = _run_folder(outputs)
+    assert (run / "_SUCCESS").exists() and not (run / "_FAILED").exists()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["kind"] == "backtest" and manifest["weeks"] == 3
+    keys = {entry["key"] for entry in manifest["outputs"]}
+    assert {"outcomes.parquet", "stock.parquet", "purchases.parquet", "report.html"} <= keys
+    outcomes = pd.read_parquet(run / "outcomes.parquet")
+    assert list(outcomes["policy"]) == ["planner", "reorder_point", "weeks_of_cover"]
+    assert outcomes["fill_rate"].between(0, 1).all()
+    assert b"<svg" in (run / "report.html").read_bytes()
+    assert not (outputs / "plans").exists()  # backtests never touch the plans
+
+
+def test_cli_backtest_rejects_broken_inputs_with_exit_code_2(folders: tuple[Path, Path, Path]) -> None:
+    inputs, outputs, config = folders
+    items = pd.read_csv(inputs / "items.csv")
+    items.loc[0, "unit_cost"] = -1.0
+    items.to_csv(inputs / "items.csv", index=False)
+    assert main(["backtest", "--config", str(config), "--inputs", str(inputs), "--outputs", str(outputs)]) == (
+        EXIT_INVALID_INPUT
+    )
+    assert not outputs.exists()
+
+
+def test_cli_backtest_window_past_the_history_is_a_configuration_error(
+    folders: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs, outputs, config = folders
+    args = ["backtest", "--config", str(config), "--inputs", str(inputs), "--outputs", str(outputs), "--weeks", "9"]
+    assert main(args) == EXIT_BAD_CONFIG
+    assert "shorten --weeks" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    settings = {
+        PREFECT_HOME: str(tmp_path_factory.mktemp("prefect-home")),
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
+    }
+    with temporary_settings(updates=settings), prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def test_flow_backtests_into_a_local_folder(prefect_server: None, folders: tuple[Path, Path, Path]) -> None:
+    from flows.backtest import backtest_flow
+
+    inputs, outputs, config = folders
+    summary = backtest_flow(
+        config=str(config), inputs=str(inputs), outputs=str(outputs), policies=["planner", "reorder_point"]
+    )
+    run = _run_folder(outputs)
+    assert summary["uri"].endswith(run.name)
+    assert [row["policy"] for row in summary["outcomes"]] == ["planner", "reorder_point"]
+    stock = pd.read_parquet(io.BytesIO((run / "stock.parquet").read_bytes()))
+    assert set(stock["policy"]) == {"planner", "reorder_point"}
+    assert (run / "_SUCCESS").exists()
+
+
+def test_python_m_flows_backtest_takes_the_flow_parameters() -> None:
+    from flows.__main__ import build_parser
+
+    args = build_parser().parse_args(
+        [
+            "backtest",
+            "--config",
+            "b.yaml",
+            "--inputs",
+            "in",
+            "--outputs",
+            "out",
+            "--start",
+            "2026-03-02",
+            "--weeks",
+            "4",
+        ]
+    )
+    assert (args.command, args.config, args.inputs, args.outputs, args.weeks) == ("backtest", "b.yaml", "in", "out", 4)
+    assert args.start.isoformat() == "2026-03-02"
