@@ -1,0 +1,1 @@
+"""Backtest: the planner replayed week by week on history against the reorder rules brands use today."""
