@@ -26,7 +26,7 @@ its downstream points' forecasts to its own when it orders.
 Budget (the planner's rows, its cash rule): a line pays its deposit share of the value in week
 0 and the balance in its arrival week L, against the rows covering those weeks, after the
 balances open purchase orders still owe in those weeks (an ERP budget check counts open
-commitments; the planner's model does not, see bench/BACKTEST_RESULTS.md). Lines
+commitments; the planner's model does not, see bench/RESULTS.md, "Backtest"). Lines
 are taken in priority order - fewest weeks of cover (P / f) first, then the larger margin -
 each cut to the packs that still fit every budget row in scope, and
 deferred to next week when not even the MOQ fits. Purchase orders below the supplier's PO
