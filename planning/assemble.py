@@ -119,6 +119,13 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
         for slot in m.TRANSFER_SLOTS:
             m.transfer[slot].fix(task.transfers.get(slot, 0.0))
     result = solve(m, task.settings)
+    if not result.report.has_plan and task.transfers is None:
+        # Shipments a shut lane-week was needed for (or an open one could not reach): let this
+        # block decide its lanes; the lane check of ``assemble_plan`` shuts any that end below
+        # their minimum.
+        for var in m.lane_used.values():
+            var.unfix()
+        result = solve(m, task.settings)
     if not result.report.has_plan:
         raise RuntimeError(
             f"block completion of SKUs {sorted(sub.items)} found no plan: {result.report.summary_line()}"

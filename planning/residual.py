@@ -23,6 +23,7 @@ repeat while they improve, until the deadline.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -40,9 +41,12 @@ from planning.executors import BlockExecutor
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
 from planning.solve import load_values, solve
 
+log = logging.getLogger(__name__)
+
 ROUND_S = 10.0  # time limit of one round's MIP
 MIN_ROUND_S = 2.0  # no round is started with less time than this left
 IMPROVEMENT = 1e-6  # relative cost decrease that counts as an improvement
+SHIPPED_TOLERANCE = 1e-6  # units: below this a shipment is zero
 
 
 def _po_totals(
@@ -242,8 +246,13 @@ def _round(
         return None
     load_values(m, better)
     packs = {slot: round(pyo.value(m.packs[slot])) for slot in m.ORDER_SLOTS}
-    shipped = {slot: float(pyo.value(m.transfer[slot])) for slot in m.TRANSFER_SLOTS}
+    # Shipments within HiGHS's tolerance of zero are zero (a lane-week the MIP left shut may
+    # carry 1e-9 units, which a fixed column would make infeasible).
+    shipped = {
+        slot: units for slot in m.TRANSFER_SLOTS if (units := float(pyo.value(m.transfer[slot]))) > SHIPPED_TOLERANCE
+    }
     lanes = {lane_week: round(pyo.value(m.lane_used[lane_week])) for lane_week in m.LANE_WEEKS}
+    lanes.update({slot[1:]: 1 for slot in shipped})
     prices = {row: price for row, price in location_prices.items() if row[0] == LOCATION and price > 0}
     tasks = []
     for k in group:
@@ -260,7 +269,11 @@ def _round(
                 transfers={slot: shipped.get(slot, 0.0) for slot in block.transfer_slots},
             )
         )
-    completed = runner.map(complete_block, tasks)
+    try:
+        completed = runner.map(complete_block, tasks)
+    except RuntimeError as error:  # a block that cannot take the group's plan: keep the old one
+        log.warning("polish round on blocks %s rejected: %s", list(group), error)
+        return None
     return dict(zip(group, completed, strict=True)), packs
 
 
