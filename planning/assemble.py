@@ -114,7 +114,7 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
     sub = task.problem
     m = build_model(sub)
     price_coupling(m, sub, task.location_prices, dict.fromkeys(sub.po_slots, 0.0))
-    _fix_decisions(m, sub, task.packs, task.open_lanes)
+    fix_decisions(m, sub, task.packs, task.open_lanes)
     if task.transfers is not None:
         for slot in m.TRANSFER_SLOTS:
             m.transfer[slot].fix(task.transfers.get(slot, 0.0))
@@ -155,7 +155,7 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
     )
 
 
-def _fix_decisions(
+def fix_decisions(
     m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[OrderSlot, int], open_lanes: Mapping[LaneWeek, int]
 ) -> None:
     """Orders, lines, POs and lane-weeks fixed: what is left is an LP."""

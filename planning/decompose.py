@@ -685,7 +685,7 @@ def _completion_settings(settings: SolverConfig, left: float) -> SolverConfig:
     machine the blocks can eat the reserve, and a plan published late (its timings say so) beats
     no plan at all."""
     if left < MIN_COMPLETION_S:
-        log.warning("completing the plan with %.1f s left of the time limit: allowing %.0f s", left, MIN_COMPLETION_S)
+        log.info("completing the plan with %.1f s left: allowing up to %.0f s", left, MIN_COMPLETION_S)
     limit = max(MIN_COMPLETION_S, left)
     return settings.model_copy(update={"time_limit_s": limit, "backstop_s": min(settings.backstop_s, 10.0)})
 

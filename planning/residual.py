@@ -35,7 +35,15 @@ from models import build_model
 from models.budget import budget_caps
 from models.index import index_problem
 from models.lagrangian import BUDGET, LOCATION, SUPPLIER, CouplingRow, coupling_caps, price_caps
-from planning.assemble import AssembledPlan, CompletedBlock, CompletionTask, LaneWeek, _assembled, complete_block
+from planning.assemble import (
+    AssembledPlan,
+    CompletedBlock,
+    CompletionTask,
+    LaneWeek,
+    _assembled,
+    complete_block,
+    fix_decisions,
+)
 from planning.config import SolverConfig
 from planning.executors import BlockExecutor
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
@@ -191,28 +199,10 @@ def _fix_current(
     m: pyo.ConcreteModel, sub: PlanningProblem, packs: Mapping[OrderSlot, int], shipped: Mapping[TransferSlot, float]
 ) -> None:
     """The group's current orders, lines, POs, shipments and lanes fixed: an LP prices them."""
-    open_pos: set[PoSlot] = set()
-    for slot in m.ORDER_SLOTS:
-        count = packs.get(slot, 0)
-        line = count > 0 or slot in sub.locked_units
-        for var, value in ((m.packs[slot], count), (m.order_line[slot], 1 if line else 0)):
-            if not var.fixed:
-                var.fix(value)
-        if line:
-            option = sub.options[slot[0]]
-            open_pos.add((option.supplier, option.ship_to, slot[1]))
-    for po in m.PO_SLOTS:
-        if not m.po_open[po].fixed:
-            m.po_open[po].fix(1 if po in open_pos else 0)
-    used_lanes: set[LaneWeek] = set()
     for slot in m.TRANSFER_SLOTS:
-        units = shipped.get(slot, 0.0)
-        m.transfer[slot].fix(units)
-        if units > 0:
-            used_lanes.add(slot[1:])
-    for lane_week in m.LANE_WEEKS:
-        if not m.lane_used[lane_week].fixed:
-            m.lane_used[lane_week].fix(1 if lane_week in used_lanes else 0)
+        m.transfer[slot].fix(shipped.get(slot, 0.0))
+    used_lanes = {slot[1:] for slot, units in shipped.items() if units > 0}
+    fix_decisions(m, sub, packs, {lane_week: 1 if lane_week in used_lanes else 0 for lane_week in m.LANE_WEEKS})
 
 
 def _round(
