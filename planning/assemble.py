@@ -156,25 +156,37 @@ def complete_block(task: CompletionTask) -> CompletedBlock:
 
 
 def fix_decisions(
-    m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[OrderSlot, int], open_lanes: Mapping[LaneWeek, int]
-) -> None:
-    """Orders, lines, POs and lane-weeks fixed: what is left is an LP."""
+    m: pyo.ConcreteModel,
+    problem: PlanningProblem,
+    packs: Mapping[OrderSlot, int],
+    open_lanes: Mapping[LaneWeek, int] | None = None,
+) -> list[pyo.Var]:
+    """Orders (missing slots: 0), lines, POs and, if given, lane-weeks fixed: what is left is an LP.
+
+    Returns the variables fixed here (to unfix later); variables already fixed are left alone.
+    """
+    fixed: list[pyo.Var] = []
+
+    def fix(var: pyo.Var, value: int) -> None:
+        if not var.fixed:
+            var.fix(value)
+            fixed.append(var)
+
     open_pos: set[PoSlot] = set()
     for slot in m.ORDER_SLOTS:
         count = packs.get(slot, 0)
         line = 1 if count > 0 or slot in problem.locked_units else 0
-        for var, value in ((m.packs[slot], count), (m.order_line[slot], line)):
-            if not var.fixed:
-                var.fix(value)
+        fix(m.packs[slot], count)
+        fix(m.order_line[slot], line)
         if line:
             option = problem.options[slot[0]]
             open_pos.add((option.supplier, option.ship_to, slot[1]))
     for po in m.PO_SLOTS:
-        if not m.po_open[po].fixed:
-            m.po_open[po].fix(1 if po in open_pos else 0)
-    for lane_week in m.LANE_WEEKS:
-        if not m.lane_used[lane_week].fixed:
-            m.lane_used[lane_week].fix(open_lanes.get(lane_week, 0))
+        fix(m.po_open[po], 1 if po in open_pos else 0)
+    if open_lanes is not None:
+        for lane_week in m.LANE_WEEKS:
+            fix(m.lane_used[lane_week], open_lanes.get(lane_week, 0))
+    return fixed
 
 
 def assemble_plan(

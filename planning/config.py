@@ -209,11 +209,15 @@ def load_config(path: Path | str | None) -> RunConfig:
     """Read a YAML config file; ``None`` gives the built-in defaults."""
     if path is None:
         return RunConfig()
+    return parse_config(read_yaml(path), str(path))
+
+
+def read_yaml(path: Path | str) -> object:
+    """A config file's parsed YAML, or a ConfigError naming the file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    return parse_config(data, str(path))

@@ -24,6 +24,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from models import build_model
+from planning.assemble import fix_decisions
 from planning.config import SolverConfig
 from planning.plan import PlanTables
 from planning.problem import Budget, OrderSlot, PlanningProblem, PoSlot
@@ -447,27 +448,6 @@ def _top_up_po_minimums(problem: PlanningProblem, packs: dict[OrderSlot, int], *
                 packs[s] = 0
 
 
-def _fix_orders(m: pyo.ConcreteModel, problem: PlanningProblem, packs: Mapping[OrderSlot, int]) -> list[pyo.Var]:
-    """Fix order, line and PO decisions; returns the variables fixed here (to unfix later)."""
-    fixed = []
-    open_pos = set()
-    for slot, count in packs.items():
-        line = 1 if count > 0 or slot in problem.locked_units else 0
-        for var, value in ((m.packs[slot], count), (m.order_line[slot], line)):
-            if not var.fixed:
-                var.fix(value)
-                fixed.append(var)
-        if line:
-            option = problem.options[slot[0]]
-            open_pos.add((option.supplier, option.ship_to, slot[1]))
-    for po in m.PO_SLOTS:
-        var = m.po_open[po]
-        if not var.fixed:
-            var.fix(1 if po in open_pos else 0)
-            fixed.append(var)
-    return fixed
-
-
 def complete_orders(
     m: pyo.ConcreteModel,
     problem: PlanningProblem,
@@ -484,7 +464,7 @@ def complete_orders(
     are unfixed afterwards, and the result's values include the fixed ones, so it is a complete
     start for a MIP.
     """
-    fixed = _fix_orders(m, problem, packs)
+    fixed = fix_decisions(m, problem, packs)
     lanes = _fix_lanes(m, problem, shipped_units)
     result = solve(m, settings, log_to_console=log_to_console)
     if not result.report.has_plan and lanes:

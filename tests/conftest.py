@@ -64,3 +64,23 @@ def s3_bucket(s3_admin_client: Any) -> Iterator[str]:
         for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
             client.delete_object(Bucket=name, Key=entry["Key"], VersionId=entry["VersionId"])
     client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A temporary Prefect server and database per test module, with Prefect's state in a temp folder."""
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    settings = {
+        PREFECT_HOME: str(tmp_path_factory.mktemp("prefect-home")),
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
+    }
+    with temporary_settings(updates=settings), prefect_test_harness(server_startup_timeout=90):
+        yield

@@ -8,7 +8,6 @@ the slow part (10-25 s), each flow run then takes a few seconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,26 +34,6 @@ AS_OF = date(2026, 11, 30)
 FAST = "horizon:\n  weeks: 8\nsolver:\n  time_limit_s: 20\n  backstop_s: 5\n  mip_rel_gap: 0.05\n  threads: 1\n"
 # No gap allowed and one second: HiGHS stops at the limit holding the rounded-start incumbent.
 TIME_LIMITED = "horizon:\n  weeks: 8\nsolver:\n  time_limit_s: 1\n  backstop_s: 0.5\n  mip_rel_gap: 0.0\n  threads: 1\n"
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A temporary Prefect server and database for this module, with Prefect's state in a temp folder."""
-    from prefect.settings import (
-        PREFECT_HOME,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    settings = {
-        PREFECT_HOME: str(tmp_path_factory.mktemp("prefect-home")),
-        PREFECT_SERVER_ANALYTICS_ENABLED: False,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
-    }
-    with temporary_settings(updates=settings), prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 @pytest.fixture(scope="module")

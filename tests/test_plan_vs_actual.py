@@ -22,9 +22,8 @@ from planning.publish import published_weeks, read_manifest, read_run_table
 from planning.publish_settings import ExceptionSettings
 from planning.run import make_forecast
 from planning.storage import LocalStorage
-from planning.validation import TableSummary, ValidationReport
 from tests.inline_tables import VALID_TABLES, write_tables
-from tests.publish_helpers import small_config
+from tests.publish_helpers import checksum_report, small_config
 
 INVENTORY_COLUMNS = ["opening", "receipts", "transfers_out", "demand", "served", "unmet", "closing", "safety_stock"]
 
@@ -213,16 +212,7 @@ def test_large_realised_errors_raise_next_weeks_safety_stock(tmp_path: Path) -> 
 def _checked(storage: LocalStorage, as_of: str) -> CheckedInputs:
     """The loaded tables with a report carrying their checksums (the Great Expectations pass is skipped)."""
     tables = load_input_tables(storage)
-    report = ValidationReport(
-        inputs_uri=storage.uri,
-        as_of=date.fromisoformat(as_of),
-        tables=tuple(
-            TableSummary(t.name, t.source.key, t.source.fmt, t.row_count, t.source.checksum) for t in tables.values()
-        ),
-        failures=(),
-        rules_checked=0,
-    )
-    return CheckedInputs(tables=tables, report=report, report_uri=storage.uri)
+    return CheckedInputs(tables=tables, report=checksum_report(tables, storage.uri, as_of), report_uri=storage.uri)
 
 
 def _second_week() -> dict[str, str]:

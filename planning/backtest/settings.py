@@ -11,10 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from planning.config import RunConfig, parse_config
+from planning.config import RunConfig, parse_config, read_yaml
 from planning.errors import ConfigError
 
 PolicyName = Literal["planner", "reorder_point", "weeks_of_cover"]
@@ -111,11 +110,4 @@ def load_backtest_config(path: Path | str | None) -> tuple[RunConfig, BacktestSe
     """Read a backtest YAML file (``configs/backtest_*.yaml``); ``None`` gives the defaults."""
     if path is None:
         return RunConfig(), BacktestSettings()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    return parse_backtest_config(data, str(path))
+    return parse_backtest_config(read_yaml(path), str(path))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -77,25 +76,6 @@ def test_cli_backtest_window_past_the_history_is_a_configuration_error(
     args = ["backtest", "--config", str(config), "--inputs", str(inputs), "--outputs", str(outputs), "--weeks", "9"]
     assert main(args) == EXIT_BAD_CONFIG
     assert "shorten --weeks" in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    from prefect.settings import (
-        PREFECT_HOME,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    settings = {
-        PREFECT_HOME: str(tmp_path_factory.mktemp("prefect-home")),
-        PREFECT_SERVER_ANALYTICS_ENABLED: False,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
-    }
-    with temporary_settings(updates=settings), prefect_test_harness(server_startup_timeout=90):
-        yield
 
 
 def test_flow_backtests_into_a_local_folder(prefect_server: None, folders: tuple[Path, Path, Path]) -> None:
