@@ -38,7 +38,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import json
 import math
@@ -249,38 +248,17 @@ def _run_optimize(
 def _run_blocks(
     problem: Any, config: RunConfig, args: argparse.Namespace, stages: Stages
 ) -> tuple[Any, Any, dict[str, float], dict[str, Any]]:
-    """``planning.decompose.decompose``: pricing passes over SKU blocks, repaired and completed plans.
-
-    The whole model (for repair and the published plan) is booked as stage "model"; block solves
-    run on ``--workers`` threads. HiGHS timings are the final completion solve's.
-    """
-    from planning.decompose import decompose
+    """``planning.colgen.plan_by_columns`` (column generation over SKU blocks) with default work limits;
+    ``bench_colgen.py`` measures it in detail."""
+    from planning.colgen import plan_by_columns
 
     decomposition = config.decomposition.model_copy(
-        update={
-            "method": "blocks",
-            "workers": args.workers,
-            "block_skus": args.block_skus,
-            "max_passes": args.max_passes,
-            "polish_skus": args.polish_skus,
-            "whole_model_assembly_max_skus": args.assembly_max_skus,
-        }
+        update={"method": "blocks", "workers": args.workers, "block_skus": args.block_skus}
     )
     frozen = config.horizon.frozen_weeks
-    out, record = stages.run("solver", lambda: decompose(problem, config.solver, decomposition, frozen_weeks=frozen))
-    build = out.stage_seconds.get("build", 0.0)
-    stages.seconds["model"] = build
-    stages.seconds["solver"] -= build
-    extra = {
-        "blocks": record.blocks,
-        "block_skus": args.block_skus,
-        "workers": args.workers,
-        "passes": [dataclasses.asdict(p) for p in record.passes],
-        "blocks_stage_s": dict(out.stage_seconds),
-        "whole_model": out.model is not None,
-        "completion_rounds": out.details.get("completion_rounds"),
-    }
-    return (out.model if out.model is not None else out.plan), out.report, dict(out.report.timings), extra
+    out = stages.run("solver", lambda: plan_by_columns(problem, config.solver, decomposition, frozen_weeks=frozen))
+    extra = {"blocks": out.details["blocks"], "workers": args.workers, "blocks_stage_s": dict(out.stage_seconds)}
+    return out.plan, out.report, dict(out.report.timings), extra
 
 
 def _plan_and_checks(model: Any, problem: Any, result: Any, config: RunConfig) -> tuple[Any, list[Any]]:
@@ -447,8 +425,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="block-solving threads (--path blocks)")
     parser.add_argument("--block-skus", type=int, default=1, help="SKUs per block (--path blocks)")
-    parser.add_argument("--max-passes", type=int, default=1, help="pricing passes (--path blocks)")
-    parser.add_argument("--polish-skus", type=int, default=4, help="SKUs per polish round, 0: none (--path blocks)")
     parser.add_argument(
         "--assembly-max-skus",
         type=int,

@@ -26,7 +26,7 @@ Run it locally with ``python -m flows run`` (see ``flows/__main__.py``) or deplo
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -57,7 +57,6 @@ from planning.problem import PlanningProblem, build_problem
 from planning.publish import (
     LatestPointerConflictError,
     PublishResult,
-    previous_coupling_prices,
     previous_plan_tables,
     publish_plan,
     published_weeks,
@@ -179,11 +178,10 @@ def compute_task(name: str) -> Callable[[Callable[..., R]], Task[..., R]]:
 
 @dataclass(frozen=True, slots=True)
 class PreviousState:
-    """What the outputs held before planning: the week's pointer generation, coupling prices, and
-    the latest run of each recent earlier week (for plan against actual)."""
+    """What the outputs held before planning: the week's pointer generation, the latest run of each
+    recent earlier week (for plan against actual) and last week's plan (a warm start)."""
 
     week_generation: int
-    coupling_prices: Sequence[Mapping[str, object]]
     published: Sequence[PublishedWeek] = ()
     plan: tuple[pd.DataFrame, pd.DataFrame] | None = None  # last week's purchase and transfer plans
 
@@ -198,11 +196,10 @@ def validate_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
 
 @io_task("read-previous-plan")
 def read_previous(outputs: Storage, start: date, weeks: int = 1) -> PreviousState:
-    """The week's latest-pointer generation (to detect a racing run), last week's prices and the
-    last ``weeks`` weeks' published projections."""
+    """The week's latest-pointer generation (to detect a racing run), the last ``weeks`` weeks'
+    published projections and last week's plan."""
     return PreviousState(
         week_generation(outputs, start),
-        previous_coupling_prices(outputs, start),
         published_weeks(outputs, start, weeks),
         previous_plan_tables(outputs, start),
     )
@@ -237,13 +234,12 @@ def build(
 def solve(
     problem: PlanningProblem,
     config: RunConfig,
-    previous_prices: Sequence[Mapping[str, object]],
     previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> OptimizeResult:
-    """Solve within the configured time limit; a time-limited incumbent is a plan, nothing is not.
+    """Solve within the configured work limits; a plan is returned, nothing is not.
 
-    Last week's prices and plan warm-start the block method (``planning.warm_start``)."""
-    result = optimize_problem(problem, config, previous_prices, previous_plan)
+    Last week's plan is offered to column generation as a start (``planning.warm_start``)."""
+    result = optimize_problem(problem, config, previous_plan)
     get_run_logger().info("%s", result.report.summary_line())
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
@@ -377,7 +373,7 @@ def weekly_plan(
     problem = build(tables, forecast_run, run_config, start)
     try:
         result = solve.with_options(timeout_seconds=params.solve_timeout(run_config))(
-            problem, run_config, previous.coupling_prices, previous.plan
+            problem, run_config, previous.plan
         )
     except NoPlanError as error:
         report_failure("solve", error)

@@ -111,33 +111,45 @@ class SolverConfig(_Strict):
 
 
 class DecompositionConfig(_Strict):
-    """When and how to solve SKU blocks apart, with the coupling rows priced (``planning.decompose``)."""
+    """When and how to plan by column generation over SKU blocks (``planning.colgen``).
+
+    Every limit that decides the plan is a work limit (rounds, nodes), so the same inputs give the
+    same plan on an idle or a loaded machine, on threads or on Dask; ``solver.time_limit_s`` is
+    only the safety net, and the report says when it fired.
+    """
 
     method: Literal["auto", "whole", "blocks"] = Field(
-        "auto", description="auto: the whole model up to whole_model_max_skus SKUs, blocks above."
+        "auto", description="auto: the whole model up to whole_model_max_skus SKUs, column generation above."
     )
     whole_model_max_skus: int = Field(40, ge=0, description="Largest catalogue solved whole under 'auto'.")
-    whole_model_assembly_max_skus: int = Field(
-        1500,
-        ge=0,
-        description="Largest catalogue whose block plans are completed and polished on the whole model; "
-        "above it plans are assembled block by block and the whole model is never built (memory).",
-    )
     block_skus: int = Field(1, ge=1, description="SKUs per block.")
-    block_rel_gap: Fraction = Field(0.01, description="Relative gap each block is solved to.")
-    block_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(
-        10.0, description="Safety limit per block; the node limit is what normally stops a block."
+    max_rounds: int = Field(
+        5, ge=1, description="Column-generation rounds (master LP + pricing of every block), at most."
     )
+    round_gap: Fraction = Field(
+        0.001, description="Stop generating columns when the master LP is within this share of the Lagrangian bound."
+    )
+    smoothing: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.5, description="Dual smoothing (Wentges): share of the best-bound duals in the duals blocks are priced at."
+    )
+    block_rel_gap: Fraction = Field(0.0001, description="Relative gap each pricing MIP is solved to.")
     block_max_nodes: int = Field(
-        200, ge=1, description="Branch-and-bound nodes per block: a limit that does not depend on machine load."
+        100, ge=1, description="Branch-and-bound nodes per pricing MIP: a limit that does not depend on machine load."
     )
-    # Measured on the 100-SKU demo at 60 s (bench/RESULTS.md): a second pricing pass lowered neither
-    # the bound nor the plan's cost; the same time spent polishing took the gap from 26.3 % to
-    # 14.2 % (1 SKU a round), 7.1 % (2), 7.2 % (3), 6.3 % (4) and 8.6 % (6).
-    max_passes: int = Field(1, ge=1, description="Pricing passes over all blocks, at most.")
-    polish_skus: int = Field(
-        4, ge=0, description="SKUs re-planned per fix-and-optimize round after the passes (0: no polish)."
+    block_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(
+        20.0, description="Safety net per block solve; the node limit is what normally stops a block."
     )
+    master_max_nodes: int = Field(
+        1000, ge=1, description="Branch-and-bound nodes of the final master MIP over the generated columns."
+    )
+    polish_rounds: int = Field(
+        400,
+        ge=0,
+        description="Fix-and-optimize rounds after the master MIP, at most (each re-plans polish_skus SKUs); "
+        "they stop earlier after a whole sweep over the catalogue improves nothing.",
+    )
+    group_max_nodes: int = Field(100, ge=1, description="Branch-and-bound nodes of one fix-and-optimize round.")
+    polish_skus: int = Field(4, ge=1, description="SKUs re-planned together in one fix-and-optimize round.")
     workers: int = Field(2, ge=1, description="Worker threads solving blocks (one HiGHS thread each).")
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); empty = threads.")
 

@@ -24,11 +24,19 @@ from typing import Any
 import pyomo.environ as pyo
 
 from models import build_model
-from planning.assemble import fix_decisions
 from planning.config import SolverConfig
-from planning.plan import PlanTables
+from planning.errors import NoPlanError
+from planning.plan import PlanTables, extract_plan
 from planning.problem import Budget, OrderSlot, PlanningProblem, PoSlot
-from planning.solve import PlanStatus, SolveReport, SolveResult, load_values, solve
+from planning.solve import (
+    NoPlanFoundError,
+    PlanStatus,
+    SolveReport,
+    SolveResult,
+    load_values,
+    lp_duals_with_integers_fixed,
+    solve,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +53,20 @@ MAX_EARLIER_WEEKS = 4  # how far the budget repair may pull an order forward
 
 @dataclass(frozen=True, slots=True)
 class OptimizeResult:
-    """The model holding the published plan (or the plan's tables), and how it was found."""
+    """What a strategy returns: the plan's tables, its report, budget shadow prices, and how it was found.
 
-    model: pyo.ConcreteModel | None  # None when the plan was assembled from blocks (``plan`` is set)
+    No solver or Pyomo object: the plan is read out and priced inside the solve layer.
+    """
+
     report: SolveReport
+    plan: PlanTables
+    budget_prices: dict[str, float]
     lp_bound: float | None
     start_objective: float | None
     stage_seconds: dict[str, float]
     from_start: bool  # the published plan is the rounded start (the MIP did not improve on it)
-    method: str = "whole"  # "whole" (this module) or "blocks" (planning.decompose)
+    method: str = "whole"  # "whole" (this module) or "blocks" (planning.colgen)
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # method-specific record
-    plan: PlanTables | None = None  # the plan's tables when no whole model holds it (planning.assemble)
 
 
 def _limited(settings: SolverConfig, seconds: float) -> SolverConfig:
@@ -448,6 +459,40 @@ def _top_up_po_minimums(problem: PlanningProblem, packs: dict[OrderSlot, int], *
                 packs[s] = 0
 
 
+def fix_decisions(
+    m: pyo.ConcreteModel,
+    problem: PlanningProblem,
+    packs: Mapping[OrderSlot, int],
+    open_lanes: Mapping[tuple[str, str, int], int] | None = None,
+) -> list[pyo.Var]:
+    """Orders (missing slots: 0), lines, POs and, if given, lane-weeks fixed: what is left is an LP.
+
+    Returns the variables fixed here (to unfix later); variables already fixed are left alone.
+    """
+    fixed: list[pyo.Var] = []
+
+    def fix(var: pyo.Var, value: int) -> None:
+        if not var.fixed:
+            var.fix(value)
+            fixed.append(var)
+
+    open_pos: set[PoSlot] = set()
+    for slot in m.ORDER_SLOTS:
+        count = packs.get(slot, 0)
+        line = 1 if count > 0 or slot in problem.locked_units else 0
+        fix(m.packs[slot], count)
+        fix(m.order_line[slot], line)
+        if line:
+            option = problem.options[slot[0]]
+            open_pos.add((option.supplier, option.ship_to, slot[1]))
+    for po in m.PO_SLOTS:
+        fix(m.po_open[po], 1 if po in open_pos else 0)
+    if open_lanes is not None:
+        for lane_week in m.LANE_WEEKS:
+            fix(m.lane_used[lane_week], open_lanes.get(lane_week, 0))
+    return fixed
+
+
 def complete_orders(
     m: pyo.ConcreteModel,
     problem: PlanningProblem,
@@ -499,8 +544,13 @@ def _stage(name: str, result: SolveResult, seconds: dict[str, float]) -> None:
     log.info("%s: %s", name, result.report.summary_line())
 
 
-def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console: bool = False) -> OptimizeResult:
-    """Build and solve the whole model for ``problem`` within ``settings.time_limit_s``."""
+def optimize(
+    problem: PlanningProblem, settings: SolverConfig, *, frozen_weeks: int = 0, log_to_console: bool = False
+) -> OptimizeResult:
+    """Build and solve the whole model for ``problem`` within ``settings.time_limit_s``.
+
+    Raises ``NoPlanFoundError`` when neither the rounded start nor the MIP gave a plan.
+    """
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     m = build_model(problem)
@@ -527,16 +577,39 @@ def optimize(problem: PlanningProblem, settings: SolverConfig, *, log_to_console
         # Both stages came back empty-handed: report the MIP's own outcome (the caller raises).
         best, from_start = final, False
     report = _with_bound(best.report, final.report, from_start, lp_bound)
+    if not report.has_plan:
+        raise NoPlanFoundError(f"no plan within the time limit: {report.summary_line()}", report)
     load_values(m, best)
+    plan = extract_plan(m, problem, frozen_weeks)
+    prices = budget_shadow_prices(m, best.values, settings)
     seconds["total"] = time.perf_counter() - started
     return OptimizeResult(
-        model=m,
         report=report,
+        plan=plan,
+        budget_prices=prices,
         lp_bound=lp_bound,
         start_objective=start.report.objective,
         stage_seconds=seconds,
         from_start=from_start,
     )
+
+
+def budget_shadow_prices(m: pyo.ConcreteModel, values: Mapping[str, float], settings: SolverConfig) -> dict[str, float]:
+    """Cost saved by one more unit of each budget: the LP with the plan's order lines, POs and
+    lanes fixed and pack counts free (so the price says what one more unit of cash would buy,
+    not what the overrun slack costs)."""
+    rows = [m.budget_limit[b] for b in m.BUDGETS]
+    if not rows:
+        return {}
+    try:
+        duals = lp_duals_with_integers_fixed(
+            m, values, settings, rows, relax=lambda var: var.parent_component() is m.packs
+        )
+    except (NoPlanError, ValueError) as error:  # reported, not fatal: the plan itself stands
+        log.warning("budget shadow prices unavailable: %s", error)
+        return {}
+    # Stored as spend - overrun <= limit: the dual is d(cost)/d(limit), <= 0; report the saving.
+    return {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
 
 
 def _better(start: SolveResult, final: SolveResult) -> tuple[SolveResult, bool]:

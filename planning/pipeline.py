@@ -19,7 +19,6 @@ from planning.inputs import InputTable, load_input_tables
 from planning.plan_vs_actual import PlanVsActual, PublishedWeek, plan_vs_actual
 from planning.publish import (
     PublishResult,
-    previous_coupling_prices,
     previous_plan_tables,
     publish_plan,
     published_weeks,
@@ -118,12 +117,9 @@ def plan_and_publish(
     typed = {name: table.typed for name, table in checked.tables.items()}
     start = plan_start(checked.report.as_of)
     observed = week_generation(outputs, start)
-    previous = previous_coupling_prices(outputs, start)
-    if previous:
-        log.info("starting from %d coupling prices of the previous run", len(previous))
     track_record = read_plan_vs_actual(outputs, typed, start, config)
     last_plan = previous_plan_tables(outputs, start)
-    run = plan_week(typed, checked.report.as_of, config, previous, plan_vs_actual=track_record, previous_plan=last_plan)
+    run = plan_week(typed, checked.report.as_of, config, plan_vs_actual=track_record, previous_plan=last_plan)
     log.info("%s", run.report.summary_line())
     result = publish_plan(
         outputs, run, checked.report, config, settings=settings or config.publish, observed_generation=observed

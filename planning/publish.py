@@ -62,7 +62,7 @@ SUCCESS = "_SUCCESS"
 FAILED = "_FAILED"
 MANIFEST = "manifest.json"
 LATEST = "plans/_latest"
-# Lagrange prices of the rows that couple SKUs (block method): next week's run starts from them.
+# Dual prices of the rows that couple SKUs in the column-generation master (block method).
 COUPLING_PRICES = "coupling_prices"
 LIBRARIES = (
     "buyplan",
@@ -468,17 +468,6 @@ def _previous_finished_run(outputs: Storage, as_of: date) -> str | None:
     # Of several finished runs for that week, the last in key order is as good as any: each was a
     # complete, checked plan (the marker's existence is what counts, not its content).
     return max(finished)[1] if finished else None
-
-
-def previous_coupling_prices(outputs: Storage, as_of: date) -> list[dict[str, object]]:
-    """The coupling prices of the latest finished run for an earlier week; [] when there is none."""
-    prefix = _previous_finished_run(outputs, as_of)
-    if prefix is not None:
-        key = f"{prefix}/{COUPLING_PRICES}.parquet"
-        if outputs.exists(key):
-            frame = pd.read_parquet(io.BytesIO(outputs.read_bytes(key)))
-            return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
-    return []
 
 
 def previous_plan_tables(outputs: Storage, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame] | None:

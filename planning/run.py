@@ -9,24 +9,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from planning.checks import check_plan
 from planning.config import DecompositionConfig, RunConfig
-from planning.errors import NoPlanError, PlanCheckError
+from planning.errors import PlanCheckError
 from planning.forecast import Forecast, ForecastRun, forecast_demand, overlay_external
 from planning.forecast.feedback import blend_realised_errors
 from planning.optimize import OptimizeResult, optimize
-from planning.plan import PlanTables, extract_plan
+from planning.plan import PlanTables
 from planning.plan_vs_actual import PlanVsActual
 from planning.problem import PlanningProblem, build_problem
-from planning.solve import NoPlanFoundError, SolveReport, lp_duals_with_integers_fixed
+from planning.solve import NoPlanFoundError, PlanStatus, SolveReport
 
 log = logging.getLogger(__name__)
 
@@ -82,34 +80,6 @@ def make_forecast(
     return dataclasses.replace(run, forecast=blended)
 
 
-def budget_shadow_prices(result: OptimizeResult, config: RunConfig) -> dict[str, float]:
-    """Cost saved by one more unit of each budget: the LP with the plan's order lines, POs and
-    lanes fixed and quantities free.
-
-    A plan assembled from blocks has no whole model to take duals from: its budget prices are
-    the decomposition's Lagrange multipliers of the budget rows, which price the same thing.
-    """
-    m = result.model
-    if m is None:
-        rows_ = result.details.get("prices", [])
-        return {str(row["name"]): float(row["price"]) for row in rows_ if row.get("kind") == "budget"}
-    rows = [m.budget_limit[b] for b in m.BUDGETS]
-    if not rows:
-        return {}
-    values = {var.name: float(var.value) for var in m.component_data_objects(pyo.Var) if var.value is not None}
-    try:
-        # Order lines, POs and lanes stay as planned; pack counts stay free, so the price says what
-        # one more unit of cash would buy, not what the overrun slack costs.
-        duals = lp_duals_with_integers_fixed(
-            m, values, config.solver, rows, relax=lambda var: var.parent_component() is m.packs
-        )
-    except (NoPlanError, ValueError) as error:  # reported, not fatal: the plan itself stands
-        log.warning("budget shadow prices unavailable: %s", error)
-        return {}
-    # Stored as spend - overrun <= limit: the dual is d(cost)/d(limit), <= 0; report the saving.
-    return {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
-
-
 def solve_method(problem: PlanningProblem, config: DecompositionConfig) -> str:
     """ "whole" or "blocks": the configured method, or under "auto" by catalogue size."""
     if config.method != "auto":
@@ -120,39 +90,39 @@ def solve_method(problem: PlanningProblem, config: DecompositionConfig) -> str:
 def optimize_problem(
     problem: PlanningProblem,
     config: RunConfig,
-    previous_prices: Sequence[Mapping[str, object]] = (),
     previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> OptimizeResult:
-    """The plan with its proven gap, by the whole model or by SKU blocks (same outputs either way).
+    """The plan with its proven gap: the whole model, or column generation over SKU blocks.
 
-    ``previous_prices``: the coupling prices an earlier run published (``coupling_prices``);
-    the block method starts from them instead of from zero. ``previous_plan``: an earlier run's
-    published ``purchase_plan`` and ``transfer_plan``; the block method shifts them onto this
-    week (``planning.warm_start``) as its first candidate plan and its blocks' MIP start.
+    ``previous_plan``: an earlier run's published ``purchase_plan`` and ``transfer_plan``; column
+    generation shifts them onto this week (``planning.warm_start``) and offers them to the master
+    as one plan per block (the whole model takes no start).
     """
+    frozen = config.horizon.frozen_weeks
     if solve_method(problem, config.decomposition) == "whole":
-        return optimize(problem, config.solver)
-    from planning.decompose import decompose, prices_from_rows
+        return optimize(problem, config.solver, frozen_weeks=frozen)
+    from planning.colgen import plan_by_columns
     from planning.warm_start import start_from_plan
 
-    start = prices_from_rows(problem, previous_prices) if previous_prices else None
-    plan_start_ = start_from_plan(problem, *previous_plan) if previous_plan is not None else None
-    result, _ = decompose(
-        problem,
-        config.solver,
-        config.decomposition,
-        start_prices=start,
-        start_plan=plan_start_,
-        frozen_weeks=config.horizon.frozen_weeks,
+    start = start_from_plan(problem, *previous_plan) if previous_plan is not None else None
+    planned = plan_by_columns(problem, config.solver, config.decomposition, start=start, frozen_weeks=frozen)
+    return OptimizeResult(
+        report=planned.report,
+        plan=planned.plan,
+        budget_prices=planned.budget_prices,
+        lp_bound=None,
+        start_objective=None,
+        stage_seconds=planned.stage_seconds,
+        from_start=False,
+        method="blocks",
+        details=planned.details,
     )
-    return result
 
 
 def plan_week(
     tables: dict[str, pd.DataFrame],
     snapshot: date,
     config: RunConfig,
-    previous_prices: Sequence[Mapping[str, object]] = (),
     *,
     plan_vs_actual: PlanVsActual | None = None,
     previous_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None,
@@ -172,7 +142,7 @@ def plan_week(
     seconds["forecast"] = time.perf_counter() - started
     problem = build_problem(tables, forecast, config, as_of)
     seconds["problem"] = time.perf_counter() - started - seconds["forecast"]
-    result = optimize_problem(problem, config, previous_prices, previous_plan)
+    result = optimize_problem(problem, config, previous_plan)
     if not result.report.has_plan:
         raise NoPlanFoundError(f"no plan within the time limit: {result.report.summary_line()}", result.report)
     run = finish_run(as_of, problem, result, forecast_run, config, seconds, plan_vs_actual=plan_vs_actual)
@@ -197,17 +167,27 @@ def finish_run(
     """
     seconds = {**(seconds or {}), **{f"solve_{k}": v for k, v in result.stage_seconds.items()}}
     t = time.perf_counter()
-    if result.model is not None:
-        plan = extract_plan(result.model, problem, config.horizon.frozen_weeks)
-    elif result.plan is not None:  # assembled from blocks: no whole model was built
-        plan = result.plan
-    else:
-        raise ValueError("optimize result carries neither a model nor plan tables")
+    plan = result.plan
+    _require_orders_or_proof(plan, result.report)
     violations = check_plan(plan, problem)
     if violations:
         raise PlanCheckError(violations)
     seconds["extract_and_check"] = time.perf_counter() - t
-    t = time.perf_counter()
-    prices = budget_shadow_prices(result, config)
-    seconds["shadow_prices"] = time.perf_counter() - t
+    prices = result.budget_prices
     return PlanRun(as_of, problem, forecast_run.forecast, result, plan, prices, seconds, forecast_run, plan_vs_actual)
+
+
+def _require_orders_or_proof(plan: PlanTables, report: SolveReport) -> None:
+    """A plan that orders nothing while demand goes unmet is published only when it is proven optimal.
+
+    Otherwise it is what a solve cut short by its safety net looks like (no pricing round, no
+    master MIP), not a plan a planner can act on.
+    """
+    unmet = float(plan.inventory["unmet"].sum()) if "unmet" in plan.inventory else 0.0
+    if plan.purchases.empty and unmet > 1e-6 and report.status is not PlanStatus.OPTIMAL:
+        raise NoPlanFoundError(
+            f"the plan orders nothing while {unmet:,.0f} units of demand go unmet, and it is not proven optimal "
+            f"({report.status.value}: {report.termination}); raise solver.time_limit_s or lower the work limits "
+            "in decomposition (max_rounds, block_max_nodes) so the solve finishes, then plan again",
+            report,
+        )

@@ -77,13 +77,19 @@ from planning.config import SolverConfig
 from planning.errors import NoPlanError
 
 __all__ = [
+    "ArrayModel",
+    "ArrayResult",
+    "GrowingModel",
     "NoPlanFoundError",
     "PlanStatus",
     "SolveReport",
     "SolveResult",
+    "array_form",
+    "compile_arrays",
     "load_values",
     "lp_duals_with_integers_fixed",
     "solve",
+    "solve_arrays",
     "solve_model",
 ]
 
@@ -233,6 +239,9 @@ class _StandardForm:
         return bool(self.integer.any())
 
 
+ArrayModel = _StandardForm  # a model as HiGHS's column-wise arrays (``array_form``, ``compile_arrays``)
+
+
 @dataclass(slots=True)
 class _Incumbent:
     """Latest improving solution HiGHS announced through its callback (backstop fallback)."""
@@ -376,6 +385,207 @@ def solve_compiled(
             lower[k] = upper[k] = value
     form = dataclasses.replace(compiled.form, col_lower=lower, col_upper=upper)
     return _solve_form(form, settings, initial, False, None, {"compile": 0.0}, t0, compiled.names)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayResult:
+    """A solve of a model given as arrays: the report, column values and (for an optimal LP) row duals."""
+
+    report: SolveReport
+    x: NDArray[np.float64] | None
+    row_dual: NDArray[np.float64] | None = None
+
+
+def array_form(
+    cost: NDArray[np.float64],
+    offset: float,
+    col_lower: NDArray[np.float64],
+    col_upper: NDArray[np.float64],
+    integer: NDArray[np.bool_],
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    a_start: NDArray[np.int32],
+    a_index: NDArray[np.int32],
+    a_value: NDArray[np.float64],
+) -> _StandardForm:
+    """A minimisation model given as column-wise arrays (no Pyomo behind it)."""
+    return _StandardForm(
+        columns=[],
+        rows=[],
+        sense=1,
+        offset=float(offset),
+        cost=np.asarray(cost, dtype=np.float64),
+        col_lower=np.asarray(col_lower, dtype=np.float64),
+        col_upper=np.asarray(col_upper, dtype=np.float64),
+        integer=np.asarray(integer, dtype=np.bool_),
+        row_lower=np.asarray(row_lower, dtype=np.float64),
+        row_upper=np.asarray(row_upper, dtype=np.float64),
+        a_start=np.asarray(a_start, dtype=np.int32),
+        a_index=np.asarray(a_index, dtype=np.int32),
+        a_value=np.asarray(a_value, dtype=np.float64),
+    )
+
+
+def solve_arrays(
+    form: _StandardForm,
+    settings: SolverConfig,
+    *,
+    highs_options: Mapping[str, HighsOptionValue] | None = None,
+    start: NDArray[np.float64] | None = None,
+    duals: bool = False,
+) -> ArrayResult:
+    """Solve an ``array_form`` model (MIP or LP) under the backstop; never raises for outcomes.
+
+    ``start`` is a full MIP start (one value per column). ``duals`` reads the row duals of an
+    optimal LP (HiGHS's sign: the reduced cost of a column is ``c - A^T y``).
+    """
+    t0 = time.perf_counter()
+    h = _new_highs(settings, False, highs_options)
+    time_limit = float(h.getOptionValue("time_limit")[1])
+    _pass_model(h, form)
+    warm = 0
+    if start is not None and form.is_mip and len(start) == len(form.cost):
+        index = np.arange(len(start), dtype=np.int32)
+        if h.setSolution(len(start), index, np.asarray(start, dtype=np.float64)) != highspy.HighsStatus.kError:
+            warm = len(start)
+    incumbent = _Incumbent()
+    outcome = _run_with_backstop(h, settings, incumbent)
+    report, x = _read_outcome(h, form, outcome, incumbent, warm, time_limit)
+    row_dual = None
+    if duals and not form.is_mip and report.status is PlanStatus.OPTIMAL and not outcome.abandoned:
+        row_dual = np.asarray(h.getSolution().row_dual, dtype=np.float64)
+    timings = {"solve": outcome.seconds, "total": time.perf_counter() - t0}
+    return ArrayResult(report=_with_timings(report, timings), x=x, row_dual=row_dual)
+
+
+def _flatten(
+    entries: Sequence[Sequence[tuple[int, float]]],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """(start, index, value) arrays of a list of sparse vectors."""
+    starts = np.zeros(len(entries), dtype=np.int32)
+    index: list[int] = []
+    value: list[float] = []
+    for k, vector in enumerate(entries):
+        starts[k] = len(index)
+        for i, v in vector:
+            index.append(i)
+            value.append(v)
+    return starts, np.asarray(index, dtype=np.int32), np.asarray(value, dtype=np.float64)
+
+
+class GrowingModel:
+    """An LP kept in one HiGHS instance that grows by rows and columns and is solved again from its
+    last basis (a column-generation master). It never leaves the solve layer."""
+
+    def __init__(self, settings: SolverConfig, highs_options: Mapping[str, HighsOptionValue] | None = None) -> None:
+        self._settings = settings
+        self._h = _new_highs(settings, False, highs_options)
+        self.rows = 0
+        self.columns = 0
+
+    def add_rows(
+        self,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        entries: Sequence[Sequence[tuple[int, float]]] | None = None,
+    ) -> int:
+        """Rows with these bounds and (column, coefficient) entries on existing columns; returns the first index."""
+        first = self.rows
+        n = len(lower)
+        if not n:
+            return first
+        starts, index, value = _flatten(entries if entries is not None else [()] * n)
+        self._h.addRows(
+            n,
+            np.asarray(lower, dtype=np.float64),
+            np.asarray(upper, dtype=np.float64),
+            len(index),
+            starts,
+            index,
+            value,
+        )
+        self.rows += n
+        return first
+
+    def add_columns(
+        self,
+        cost: Sequence[float],
+        lower: Sequence[float],
+        upper: Sequence[float],
+        entries: Sequence[Sequence[tuple[int, float]]],
+    ) -> int:
+        """Columns with their (row, coefficient) entries; returns the index of the first."""
+        first = self.columns
+        n = len(cost)
+        if not n:
+            return first
+        starts, index, value = _flatten(entries)
+        self._h.addCols(
+            n,
+            np.asarray(cost, dtype=np.float64),
+            np.asarray(lower, dtype=np.float64),
+            np.asarray(upper, dtype=np.float64),
+            len(index),
+            starts,
+            index,
+            value,
+        )
+        self.columns += n
+        return first
+
+    def solve(self) -> ArrayResult:
+        """Solve the LP as it stands; optimal results carry column values and row duals."""
+        t0 = time.perf_counter()
+        outcome = _run_with_backstop(self._h, self._settings, _Incumbent())
+        if outcome.error is not None:
+            raise outcome.error
+        status = self._h.getModelStatus() if not outcome.abandoned else None
+        optimal = status == _MODEL_STATUS.kOptimal
+        info = self._h.getInfo()
+        report = SolveReport(
+            status=PlanStatus.OPTIMAL if optimal else PlanStatus.NO_SOLUTION,
+            termination=self._h.modelStatusToString(status) if status is not None else "Abandoned",
+            has_plan=optimal,
+            objective=float(info.objective_function_value) if optimal else None,
+            best_bound=float(info.objective_function_value) if optimal else None,
+            gap=0.0 if optimal else None,
+            is_mip=False,
+            timings={"solve": outcome.seconds, "total": time.perf_counter() - t0},
+            columns=self.columns,
+            rows=self.rows,
+            integer_columns=0,
+            nonzeros=0,
+            backstop_fired=outcome.fired,
+            backstop_abandoned=outcome.abandoned,
+            time_limit_s=self._settings.time_limit_s,
+        )
+        if not optimal:
+            return ArrayResult(report=report, x=None)
+        solution = self._h.getSolution()
+        return ArrayResult(
+            report=report,
+            x=np.asarray(solution.col_value, dtype=np.float64),
+            row_dual=np.asarray(solution.row_dual, dtype=np.float64),
+        )
+
+    def arrays(self) -> _StandardForm:
+        """The LP as it stands, as arrays (to solve it as a MIP apart, leaving this basis alone)."""
+        lp = self._h.getLp()
+        matrix = lp.a_matrix_
+        if matrix.format_ != highspy.MatrixFormat.kColwise:
+            raise RuntimeError("HiGHS holds the master row-wise; expected column-wise")
+        return array_form(
+            np.asarray(lp.col_cost_),
+            float(lp.offset_),
+            np.asarray(lp.col_lower_),
+            np.asarray(lp.col_upper_),
+            np.zeros(lp.num_col_, dtype=np.bool_),
+            np.asarray(lp.row_lower_),
+            np.asarray(lp.row_upper_),
+            np.asarray(matrix.start_, dtype=np.int32),
+            np.asarray(matrix.index_, dtype=np.int32),
+            np.asarray(matrix.value_, dtype=np.float64),
+        )
 
 
 def solve_model(
@@ -553,6 +763,12 @@ def _compile(model: pyo.ConcreteModel, objective_name: str | None) -> _StandardF
         a_index=a_index,
         a_value=a_value,
     )
+
+
+def compile_arrays(model: pyo.ConcreteModel) -> tuple[_StandardForm, list[str]]:
+    """The model as arrays and each column's ``var.name`` (the Pyomo objects stay behind)."""
+    form = _compile(model, None)
+    return form, _var_names(form.columns)
 
 
 def _select_objective(info: Any, objective_name: str | None, n_col: int) -> tuple[NDArray[np.float64], float, int]:

@@ -8,11 +8,19 @@ import pytest
 
 from models import build_model
 from planning.checks import check_plan
-from planning.optimize import _with_bound, optimize, rounded_orders
-from planning.plan import extract_plan
-from planning.run import budget_shadow_prices
+from planning.optimize import _with_bound, optimize, repair_orders, rounded_orders, runs_of
 from planning.solve import PlanStatus, solve
-from tests.models.helpers import budgets, config, monday, one_sku, option, options, problem_of
+from tests.models.helpers import (
+    budgets,
+    config,
+    monday,
+    one_sku,
+    option,
+    options,
+    problem_of,
+    supplier,
+    suppliers,
+)
 
 
 def test_optimize_small_instance_is_optimal_and_checked() -> None:
@@ -24,10 +32,11 @@ def test_optimize_small_instance_is_optimal_and_checked() -> None:
     result = optimize(problem, run.solver)
     assert result.report.status is PlanStatus.OPTIMAL
     assert result.report.objective == pytest.approx(460.0)
-    assert result.report.best_bound is not None and result.report.best_bound <= result.report.objective + 1e-6
+    assert result.report.best_bound is not None and result.report.best_bound <= 460.0 + 1e-6
     assert result.lp_bound is not None and result.lp_bound <= 460.0 + 1e-6
-    plan = extract_plan(result.model, problem, 0)
+    plan = result.plan
     assert check_plan(plan, problem) == []
+    assert sum(plan.costs.values()) == pytest.approx(460.0)
     assert plan.purchases["quantity"].tolist() == [40.0]
 
 
@@ -69,6 +78,7 @@ def test_a_start_plan_never_publishes_its_own_restricted_bound() -> None:
     problem = problem_of(tables, run)
     m = build_model(problem)
     report = solve(m, run.solver).report
+    assert report.objective is not None
     no_bound = dataclasses.replace(report, best_bound=None, is_mip=True)
     published = _with_bound(report, no_bound, from_start=True, lp_bound=None)
     assert published.best_bound is None and published.gap is None
@@ -86,4 +96,36 @@ def test_budget_shadow_price_is_what_one_more_unit_of_cash_saves() -> None:
     problem = problem_of(tables, run)
     result = optimize(problem, run.solver)
     assert result.report.objective == pytest.approx(50 + 5 * 990)
-    assert budget_shadow_prices(result, run) == {problem.budgets[0].budget_id: pytest.approx(98.0)}
+    assert result.budget_prices == {problem.budgets[0].budget_id: pytest.approx(98.0)}
+
+
+def test_repair_merges_a_po_below_its_minimum_into_the_neighbouring_week() -> None:
+    # Two orders of 3 units at 10 = 30 each, weeks 0 and 1; the PO minimum is 50. Merged into week 0
+    # they make one PO of 60 >= 50 (topping up week 1's alone would buy 2 units nobody asked for).
+    tables = one_sku(
+        [3, 3, 3],
+        sourcing_options=options(option()),
+        suppliers=suppliers(supplier(po_minimum=50)),
+    )
+    problem = problem_of(tables, config(3))
+    packs = dict.fromkeys(problem.order_slots, 0)
+    first, second = sorted(problem.order_slots, key=lambda s: s[1])[:2]
+    packs[first], packs[second] = 3, 3
+    repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
+    assert {slot[1]: n for slot, n in packs.items() if n} == {0: 6}
+
+
+def test_budget_repair_pulls_an_order_forward_into_a_week_with_room() -> None:
+    # 4 units at 10 ordered in week 1, whose budget is 20; week 0's budget is 100: the order moves
+    # to week 0 (40 <= 100) instead of being cut to 2 units.
+    tables = one_sku(
+        [0, 4, 4],
+        sourcing_options=options(option()),
+        budgets=budgets((monday(0), "week", 100, ""), (monday(1), "week", 20, ""), (monday(2), "week", 100, "")),
+    )
+    problem = problem_of(tables, config(3))
+    packs = dict.fromkeys(problem.order_slots, 0)
+    week1 = next(slot for slot in problem.order_slots if slot[1] == 1)
+    packs[week1] = 4
+    repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
+    assert {slot[1]: n for slot, n in packs.items() if n} == {0: 4}

@@ -9,18 +9,17 @@ import pandas as pd
 import pytest
 
 from planning.checks import check_plan
-from planning.config import DecompositionConfig
-from planning.decompose import decompose
-from planning.plan import extract_plan
+from planning.colgen import plan_by_columns
+from planning.problem import PlanningProblem
 from planning.publish import previous_plan_tables
-from planning.run import budget_shadow_prices, optimize_problem
+from planning.run import optimize_problem
 from planning.storage import LocalStorage, write_table
 from planning.warm_start import orders_from_plan, start_from_plan, transfers_from_plan
+from tests.colgen_helpers import blocks_config, demo_config, demo_problem, whole_optimum
 from tests.models.helpers import config, item, items, lanes, one_sku, option, options, problem_of
-from tests.test_decompose import blocks_config, demo_config, demo_problem, whole_optimum
 
 
-def _problem(weeks: int = 4):  # type: ignore[no-untyped-def]
+def _problem(weeks: int = 4) -> PlanningProblem:
     tables = one_sku(
         {"WH": [10] * weeks, "MKT": [5] * weeks},
         items=items(item("A", case_pack=6)),
@@ -30,7 +29,9 @@ def _problem(weeks: int = 4):  # type: ignore[no-untyped-def]
     return problem_of(tables, config(weeks=weeks))
 
 
-def _line(problem, days: int, quantity: float, mode: str = "standard", sku: str = "A") -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _line(
+    problem: PlanningProblem, days: int, quantity: float, mode: str = "standard", sku: str = "A"
+) -> dict[str, object]:
     return {
         "sku": sku,
         "supplier": "S",
@@ -85,30 +86,26 @@ def test_a_plan_without_the_columns_it_needs_is_refused_by_name() -> None:
         )
 
 
-@pytest.mark.parametrize("assembly_max_skus", [1000, 0])
-def test_a_start_from_a_finished_plan_is_a_plan_at_once_and_never_costs_more(assembly_max_skus: int) -> None:
+@pytest.mark.parametrize("polish_rounds", [0, 10])
+def test_a_start_from_a_finished_plan_is_a_column_and_never_costs_more(polish_rounds: int) -> None:
     problem = demo_problem()
     settings_ = demo_config().solver
-    decomposition = blocks_config(polish_skus=0, whole_model_assembly_max_skus=assembly_max_skus)
-    cold, _ = decompose(problem, settings_, decomposition)
-    plan = cold.plan if cold.plan is not None else extract_plan(cold.model, problem, 0)
-    start = start_from_plan(problem, plan.purchases, plan.transfers)
+    decomposition = blocks_config(polish_rounds=polish_rounds)
+    cold = plan_by_columns(problem, settings_, decomposition)
+    assert cold.details["start_plan_cost"] is None
+    start = start_from_plan(problem, cold.plan.purchases, cold.plan.transfers)
     assert sum(start.packs.values()) > 0
-    seeded, _ = decompose(problem, settings_, decomposition, start_plan=start)
+    seeded = plan_by_columns(problem, settings_, decomposition, start=start)
     start_cost = seeded.details["start_plan_cost"]
-    assert start_cost is not None and seeded.report.objective is not None and cold.report.objective is not None
-    # The start is last week's (here: the same week's) plan, repaired and completed: a plan
-    # before any pass; the published plan is the best candidate, so never above the start.
-    assert seeded.stage_seconds["first_plan"] <= seeded.stage_seconds["seed"] + seeded.stage_seconds["build"] + 1.0
+    assert isinstance(start_cost, float) and seeded.report.objective is not None and cold.report.objective is not None
+    # The start is last week's (here: the same week's) orders, each block completed with them
+    # fixed: one column per block, a candidate of the master MIP, so the published plan never
+    # costs more. Completed block by block (location space unpriced) it is about the cold plan.
+    assert start_cost in seeded.details["candidate_costs"]  # type: ignore[operator]
     assert seeded.report.objective <= start_cost + 1e-6 * abs(start_cost)
-    assert start_cost <= cold.report.objective * (1 + 1e-3)  # the cold plan's own orders, completed again
+    assert start_cost <= cold.report.objective * (1 + 1e-3)
     assert seeded.report.objective >= whole_optimum() - 1e-6 * abs(whole_optimum())
-    final = seeded.plan if seeded.plan is not None else extract_plan(seeded.model, problem, 0)
-    assert check_plan(final, problem) == []
-
-
-def test_warm_start_settings_exist_in_the_decomposition_config() -> None:
-    assert DecompositionConfig().whole_model_assembly_max_skus >= DecompositionConfig().whole_model_max_skus
+    assert check_plan(seeded.plan, problem) == []
 
 
 def test_last_weeks_plan_is_read_from_the_latest_finished_earlier_run(tmp_path: Path) -> None:
@@ -133,15 +130,12 @@ def test_last_weeks_plan_is_read_from_the_latest_finished_earlier_run(tmp_path: 
 
 def test_the_weekly_run_starts_the_blocks_from_last_weeks_plan() -> None:
     problem = demo_problem()
-    run_config = demo_config().model_copy(
-        update={"decomposition": blocks_config(polish_skus=0, whole_model_assembly_max_skus=0)}
-    )
+    run_config = demo_config().model_copy(update={"decomposition": blocks_config()})
     cold = optimize_problem(problem, run_config)
-    assert cold.plan is not None and cold.details["start_plan_cost"] is None
+    assert cold.method == "blocks" and cold.details["start_plan_cost"] is None
     warm = optimize_problem(problem, run_config, previous_plan=(cold.plan.purchases, cold.plan.transfers))
     assert warm.details["start_plan_cost"] is not None
     assert warm.report.objective is not None and warm.report.objective <= warm.details["start_plan_cost"] + 1e-6
-    # Without a whole model the budget prices are the decomposition's multipliers of the budget rows.
-    prices = budget_shadow_prices(warm, run_config)
-    budget_ids = {b.budget_id for b in problem.budgets}
-    assert set(prices) <= budget_ids and all(price >= 0 for price in prices.values())
+    # Without a whole model the budget prices are the master LP's duals of the budget rows.
+    prices = warm.budget_prices
+    assert set(prices) == {b.budget_id for b in problem.budgets} and all(price >= 0 for price in prices.values())

@@ -92,7 +92,6 @@ class PlannerPolicy:
     """
 
     name: str = "planner"
-    prices: list[dict[str, object]] = field(default_factory=list)
     runs: list[PlanRun] = field(default_factory=list)
     keep_runs: bool = False
     solve_seconds: list[float] = field(default_factory=list)
@@ -101,14 +100,13 @@ class PlannerPolicy:
 
     def decide(self, view: WeekView) -> Decisions:
         previous = self.last_plan if self.warm_start else None
-        result = optimize_problem(view.problem, view.config, self.prices if self.warm_start else (), previous)
+        result = optimize_problem(view.problem, view.config, previous)
         if not result.report.has_plan:
             raise NoPlanFoundError(
                 f"backtest week {view.week_start}: no plan within the time limit: {result.report.summary_line()}",
                 result.report,
             )
         run = finish_run(view.problem.as_of, view.problem, result, view.forecast, view.config)
-        self.prices = list(result.details.get("prices", []))
         self.last_plan = (run.plan.purchases, run.plan.transfers)
         self.solve_seconds.append(sum(result.stage_seconds.values()))
         if self.keep_runs:
