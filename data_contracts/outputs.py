@@ -331,7 +331,7 @@ LIMIT_OVERRUNS = OutputContract(
 COUPLING_PRICES = OutputContract(
     name="coupling_prices",
     title="Coupling prices",
-    description="Lagrange prices of the rows coupling SKUs (block method); next week's run starts from them.",
+    description="Dual prices of the budgets and capacities in the column-generation master (block method).",
     key=("kind", "name", "week_start"),
     columns=(
         _c("kind", STRING, "Row kind."),
