@@ -53,6 +53,7 @@ from planning.config import DecompositionConfig, SolverConfig
 from planning.executors import BlockExecutor, make_executor
 from planning.improve import polish, repaired_choice
 from planning.master import Master, MasterLP, MasterPlan
+from planning.metrics import priced_where_binding
 from planning.plan import PlanTables, projected_inventory, purchase_lines, transfer_lines
 from planning.plan import overruns as slack_overruns
 from planning.problem import PlanningProblem
@@ -196,7 +197,7 @@ def plan_by_columns(
         "prices": _coupling_price_rows(problem, master, loop),
         "bound_source": "lagrangian bound of column generation (sum of the blocks' proven pricing bounds)",
     }
-    return ColumnPlan(report, tables, _budget_prices(master, loop), details, seconds)
+    return ColumnPlan(report, tables, _budget_prices(master, loop, choice), details, seconds)
 
 
 def generate_columns(
@@ -383,15 +384,20 @@ def _add_start(
     return master.feasible_choice(choice, tuple(0 for _ in forms))
 
 
-def _budget_prices(master: Master, loop: _Loop) -> dict[str, float]:
-    """Cost saved by one more unit of each budget: minus the final master LP's dual of its row."""
+def _budget_prices(master: Master, loop: _Loop, choice: Sequence[int]) -> dict[str, float]:
+    """Cost saved by one more unit of each budget: minus the final master LP's dual of its row,
+    where the published choice fills the row (``priced_where_binding``)."""
     if loop.last_lp is None:
         return {}
-    prices = {}
+    prices, headroom, caps = {}, {}, {}
+    room = master.row_headroom(choice)
     for key in master.row_keys:
         if key[0] == "budget_limit":
-            prices[str(key[1][0])] = -float(loop.last_lp.duals[master.row_of[key]])
-    return prices
+            budget = str(key[1][0])
+            prices[budget] = -float(loop.last_lp.duals[master.row_of[key]])
+            headroom[budget] = room[key]
+            caps[budget] = master.rhs.get(key, 0.0)
+    return priced_where_binding(prices, headroom, caps)
 
 
 _PRICE_KINDS = {"budget_limit": "budget", "supplier_capacity": "supplier", "location_capacity": "location"}

@@ -267,6 +267,18 @@ class Master:
         cost = sum(c.cost * x[i] for i, c in enumerate(self.shared))
         return float(cost + sum(self.columns[b][j].cost for b, j in enumerate(choice)))
 
+    def row_headroom(self, choice: Sequence[int]) -> dict[RowKey, float]:
+        """Right-hand side minus left-hand side of every coupling row under a choice (overruns included)."""
+        x = self.start_vector(choice)
+        lhs: dict[RowKey, float] = dict.fromkeys(self.row_keys, 0.0)
+        for block, j in enumerate(choice):
+            for key, value in zip(self.forms[block].usage_rows, self.columns[block][j].usage.tolist(), strict=True):
+                lhs[key] += value
+        for i, shared in enumerate(self.shared):
+            for key, value in shared.entries:
+                lhs[key] += value * x[i]
+        return {key: self.rhs.get(key, 0.0) - lhs[key] for key in self.row_keys}
+
     def shared_values(self, choice: Sequence[int]) -> dict[str, float]:
         """The shared variables (POs, lanes, overruns) a choice needs, by name."""
         x = self.start_vector(choice)

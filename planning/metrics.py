@@ -33,6 +33,24 @@ TOLERANCE = 1e-6
 NEAR_LIMIT = 0.005
 
 
+def priced_where_binding(
+    prices: Mapping[str, float], headroom: Mapping[str, float], caps: Mapping[str, float]
+) -> dict[str, float]:
+    """Budget shadow prices kept only where the published plan fills the budget row.
+
+    The prices are LP duals (the column-generation master, or the LP around the plan), and an
+    LP may bind a budget that the plan, in whole packs, leaves partly unspent. One more unit of
+    cash is worth nothing to that plan, so a row with more than ``NEAR_LIMIT`` of its cap left
+    is priced 0: a price is non-zero exactly where the published budget binds.
+    """
+    return {
+        budget: (
+            max(0.0, price) if headroom.get(budget, 0.0) <= NEAR_LIMIT * max(1.0, abs(caps.get(budget, 0.0))) else 0.0
+        )
+        for budget, price in prices.items()
+    }
+
+
 def _safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """numerator / denominator, null where the denominator is (near) zero."""
     ratio = numerator / denominator.where(denominator.abs() > TOLERANCE)

@@ -26,6 +26,7 @@ import pyomo.environ as pyo
 from models import build_model
 from planning.config import SolverConfig
 from planning.errors import NoPlanError
+from planning.metrics import priced_where_binding
 from planning.plan import PlanTables, extract_plan
 from planning.problem import Budget, OrderSlot, PlanningProblem, PoSlot
 from planning.solve import (
@@ -595,21 +596,34 @@ def optimize(
 
 
 def budget_shadow_prices(m: pyo.ConcreteModel, values: Mapping[str, float], settings: SolverConfig) -> dict[str, float]:
-    """Cost saved by one more unit of each budget: the LP with the plan's order lines, POs and
-    lanes fixed and pack counts free (so the price says what one more unit of cash would buy,
-    not what the overrun slack costs)."""
+    """Cost saved by one more unit of each budget: the LP with the plan's open order lines, POs
+    and lanes fixed open, its shut ones relaxed to [0, 1], and pack counts free.
+
+    Free packs make the price say what one more unit of cash would buy, not what the overrun
+    slack costs. Shut lines stay openable because fixing them shut prices a binding budget at
+    0 whenever the plan spent it all on other SKUs: the next unit of cash would go to a SKU the
+    plan had no line for."""
     rows = [m.budget_limit[b] for b in m.BUDGETS]
     if not rows:
         return {}
+
+    def free_in_the_lp(var: Any) -> bool:
+        shut = var.is_binary() and values.get(var.name, 0.0) < 0.5
+        return var.parent_component() is m.packs or shut
+
     try:
-        duals = lp_duals_with_integers_fixed(
-            m, values, settings, rows, relax=lambda var: var.parent_component() is m.packs
-        )
+        duals = lp_duals_with_integers_fixed(m, values, settings, rows, relax=free_in_the_lp)
     except (NoPlanError, ValueError) as error:  # reported, not fatal: the plan itself stands
         log.warning("budget shadow prices unavailable: %s", error)
         return {}
     # Stored as spend - overrun <= limit: the dual is d(cost)/d(limit), <= 0; report the saving.
-    return {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
+    # The plan is loaded into the model, so each row's headroom is its upper bound minus its body.
+    prices = {str(b): -duals[m.budget_limit[b].name] for b in m.BUDGETS}
+    headroom = {
+        str(b): float(pyo.value(m.budget_limit[b].upper) - pyo.value(m.budget_limit[b].body)) for b in m.BUDGETS
+    }
+    caps = {str(b): float(pyo.value(m.budget_limit[b].upper)) for b in m.BUDGETS}
+    return priced_where_binding(prices, headroom, caps)
 
 
 def _better(start: SolveResult, final: SolveResult) -> tuple[SolveResult, bool]:

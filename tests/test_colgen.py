@@ -250,19 +250,12 @@ def test_a_lane_week_below_its_minimum_is_filled_up_rather_than_shut() -> None:
     assert check_plan(columns.plan, problem) == []
 
 
-WHOLE_PRICE_WITH_A_SHUT_LINE = pytest.mark.xfail(
-    strict=True,
-    reason="planning.optimize.budget_shadow_prices fixes the plan's order lines: the whole model spends week 0's "
-    "100 on B alone, A's week-0 line is shut, and the binding budget is priced 0 (column generation: 98)",
-)
-
-
 @pytest.mark.parametrize(
     ("method", "skus"),
     [
         ("whole", "A"),
         ("blocks", "A"),
-        pytest.param("whole", "AB", marks=WHOLE_PRICE_WITH_A_SHUT_LINE),
+        ("whole", "AB"),
         ("blocks", "AB"),
     ],
 )

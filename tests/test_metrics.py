@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from planning.explain import coverage, reasons
-from planning.metrics import budget_usage, cash_by_week, cash_payments, plan_metrics, weeks_of_supply
+from planning.metrics import (
+    budget_usage,
+    cash_by_week,
+    cash_payments,
+    plan_metrics,
+    priced_where_binding,
+    weeks_of_supply,
+)
 from planning.plan_exceptions import ExceptionSettings, plan_exceptions
 from planning.problem import PlanningProblem
 from planning.run import PlanRun
@@ -154,3 +161,13 @@ def test_exceptions_flag_stockouts_misses_and_excess(problem: PlanningProblem) -
     assert exceptions["severity"].iloc[0] == "high"
     miss = exceptions[exceptions["exception"] == "service_target_missed"].iloc[0]
     assert miss["threshold"] == pytest.approx(0.98) and miss["cause"] == "lead_time"  # ocean/air take 3+ weeks
+
+
+def test_a_budget_price_is_kept_only_where_the_plan_fills_the_budget() -> None:
+    # Caps of 1,000: a row binds with at most 0.5 % x 1,000 = 5 of headroom. "full" (headroom 4)
+    # keeps its LP price; "partly" (headroom 6: whole packs left cash unspent) is priced 0, as is
+    # "loose" whatever its dual; a negative dual (noise on a binding row) reads 0.
+    caps = {"full": 1000.0, "partly": 1000.0, "loose": 1000.0, "noise": 1000.0}
+    headroom = {"full": 4.0, "partly": 6.0, "loose": 400.0, "noise": 0.0}
+    prices = {"full": 12.5, "partly": 3.0, "loose": 0.0, "noise": -1e-7}
+    assert priced_where_binding(prices, headroom, caps) == {"full": 12.5, "partly": 0.0, "loose": 0.0, "noise": 0.0}
