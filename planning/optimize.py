@@ -202,8 +202,8 @@ def _merge_small_pos(
                 if cash is not None:
                     _move(cash, packs, source, dest)
                 else:
-                    packs[dest] = min(packs[dest] + packs[source], problem.order_pack_bound[dest])
-                    packs[source] = 0
+                    count = max(0, min(packs[source], problem.order_pack_bound[dest] - packs[dest]))
+                    packs[dest], packs[source] = packs[dest] + count, packs[source] - count
                 later[dest] = later.pop(source, later.get(dest, []))
                 if dest not in lines[target]:
                     lines[target].append(dest)
@@ -329,10 +329,11 @@ class _BudgetCash:
 
 
 def _move(cash: _BudgetCash, packs: dict[OrderSlot, int], source: OrderSlot, target: OrderSlot) -> None:
-    count = min(packs[source], cash.problem.order_pack_bound[target])
+    """Move as many of ``source``'s packs to ``target`` as its bound leaves room for; the rest stay."""
+    count = max(0, min(packs[source], cash.problem.order_pack_bound[target] - packs[target]))
     cash.add(source, cash.units(source, packs[source]), -1.0)
     cash.add(target, cash.units(target, packs[target]), -1.0)
-    packs[source], packs[target] = 0, packs[target] + count
+    packs[source], packs[target] = packs[source] - count, packs[target] + count
     cash.add(source, cash.units(source, 0))
     cash.add(target, cash.units(target, packs[target]))
 

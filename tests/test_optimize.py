@@ -129,3 +129,23 @@ def test_budget_repair_pulls_an_order_forward_into_a_week_with_room() -> None:
     packs[week1] = 4
     repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
     assert {slot[1]: n for slot, n in packs.items() if n} == {0: 4}
+
+
+def test_the_repair_never_leaves_a_pack_count_outside_its_bounds() -> None:
+    # Issue 14's crash: a repair move added a whole order to a week that already held some, and a
+    # pack count ended at 107 against its bound of 57. Found by a property search: no demand (every
+    # bound is 8 packs), PO minimum 80 = 8 units, budgets 3 / 7 / 27 / 63 / 0, 30 % deposits,
+    # lead 1, one pack in weeks 0-2 and two in week 3. Small POs merge into neighbours that hold
+    # packs already; before the fix the week-2 order ended at 9 packs against its bound of 8.
+    tables = one_sku(
+        [0, 0, 0, 0, 0],
+        sourcing_options=options(option(lead=1)),
+        suppliers=suppliers(supplier(po_minimum=80, deposit=0.3)),
+        budgets=budgets(*((monday(t), "week", limit, "") for t, limit in enumerate([3, 7, 27, 63, 0]))),
+    )
+    problem = problem_of(tables, config(5))
+    slots = sorted(problem.order_slots, key=lambda s: s[1])
+    packs = dict(zip(slots, [1, 1, 1, 2], strict=True))
+    repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
+    outside = {slot: n for slot, n in packs.items() if not 0 <= n <= problem.order_pack_bound[slot]}
+    assert outside == {}, f"pack counts outside their bounds: {outside} (bounds {dict(problem.order_pack_bound)})"
