@@ -156,14 +156,15 @@ def plan_mode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _binding_budgets(plan: PlanTables, problem: PlanningProblem, prices: dict[str, float]) -> dict[str, int]:
-    """How the published budget prices line up with the budgets the plan fills (>= 99.9 % spent)."""
-    from planning.metrics import _spend, cash_payments
+    """How the published budget prices line up with the budgets the plan fills (the published
+    ``budget_usage.binding`` rule: at most ``NEAR_LIMIT`` of the limit left)."""
+    from planning.metrics import NEAR_LIMIT, _spend, cash_payments
 
     payments = cash_payments(plan.purchases, problem)
     spent = {budget.budget_id: _spend(payments, budget) for budget in problem.budgets}
     out = {"binding_priced": 0, "binding_unpriced": 0, "slack_priced": 0, "slack_unpriced": 0}
     for budget in problem.budgets:
-        binding = spent[budget.budget_id] >= 0.999 * budget.limit
+        binding = budget.limit - spent[budget.budget_id] <= NEAR_LIMIT * max(1.0, budget.limit)
         priced = prices.get(budget.budget_id, 0.0) > 1e-9
         out[f"{'binding' if binding else 'slack'}_{'priced' if priced else 'unpriced'}"] += 1
     return out
