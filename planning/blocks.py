@@ -39,7 +39,7 @@ from models import build_model
 from models.coupling import COUPLING_ROWS, PO_INDICATOR, SHARED_VARIABLES, RowKey, row_key
 from planning.config import SolverConfig
 from planning.problem import OrderSlot, PlanningProblem, PoSlot, TransferSlot
-from planning.solve import ArrayModel, PlanStatus, array_form, compile_arrays, solve_arrays
+from planning.solve import ArrayModel, PlanStatus, array_form, arrays_with, compile_arrays, solve_arrays
 
 HighsOptions = Mapping[str, bool | int | float | str]
 INTEGRAL = 1e-6  # a value this close to an integer is that integer
@@ -306,18 +306,7 @@ def complete(
     for column, (_, origin, destination, week) in form.transfer_columns:
         if (origin, destination, week) in shut:
             lower[column] = upper[column] = 0.0
-    fixed = array_form(
-        model.cost,
-        model.offset,
-        lower,
-        upper,
-        np.zeros_like(model.integer),
-        model.row_lower,
-        model.row_upper,
-        model.a_start,
-        model.a_index,
-        model.a_value,
-    )
+    fixed = arrays_with(model, col_lower=lower, col_upper=upper, integer=np.zeros_like(model.integer))
     result = solve_arrays(fixed, settings)
     if result.x is None or result.report.status is not PlanStatus.OPTIMAL:
         return None
@@ -345,33 +334,11 @@ def _clean(form: BlockForm, x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _with_cost(model: ArrayModel, cost: NDArray[np.float64], constant: float) -> ArrayModel:
-    return array_form(
-        cost,
-        constant,
-        model.col_lower,
-        model.col_upper,
-        model.integer,
-        model.row_lower,
-        model.row_upper,
-        model.a_start,
-        model.a_index,
-        model.a_value,
-    )
+    return arrays_with(model, cost=cost, offset=constant)
 
 
 def _relaxed(model: ArrayModel) -> ArrayModel:
-    return array_form(
-        model.cost,
-        model.offset,
-        model.col_lower,
-        model.col_upper,
-        np.zeros_like(model.integer),
-        model.row_lower,
-        model.row_upper,
-        model.a_start,
-        model.a_index,
-        model.a_value,
-    )
+    return arrays_with(model, integer=np.zeros_like(model.integer))
 
 
 # ------------------------------------------------------------------------------ held constant
@@ -423,18 +390,7 @@ def solve_group(task: GroupTask) -> GroupResult:
     for j, column in enumerate(compiled.columns):
         if col_family[j] == PO_INDICATOR and tuple(column.index()) in task.others_pos:
             col_lower[j] = col_upper[j] = 1.0
-    model = array_form(
-        compiled.cost,
-        compiled.offset,
-        col_lower,
-        col_upper,
-        compiled.integer,
-        row_lower,
-        row_upper,
-        compiled.a_start,
-        compiled.a_index,
-        compiled.a_value,
-    )
+    model = arrays_with(compiled, col_lower=col_lower, col_upper=col_upper, row_lower=row_lower, row_upper=row_upper)
     start = _group_start(model, names, col_family, task.current)
     result = solve_arrays(model, task.settings, highs_options=task.highs_options, start=start)
     report = result.report

@@ -38,7 +38,7 @@ from models.coupling import RowKey, coupling_rhs
 from planning.blocks import BlockForm, Column, SharedColumn
 from planning.config import SolverConfig
 from planning.problem import PlanningProblem, PoSlot
-from planning.solve import GrowingModel, SolveReport, array_form, solve_arrays
+from planning.solve import GrowingModel, SolveReport, arrays_with, solve_arrays
 
 REDUCED_COST_TOLERANCE = 1e-6  # relative to the column's cost
 
@@ -204,18 +204,7 @@ class Master:
         integer[n_shared:] = True
         upper = lp.col_upper.copy()
         upper[n_shared:] = 1.0
-        model = array_form(
-            lp.cost,
-            lp.offset,
-            lp.col_lower,
-            upper,
-            integer,
-            lp.row_lower,
-            lp.row_upper,
-            lp.a_start,
-            lp.a_index,
-            lp.a_value,
-        )
+        model = arrays_with(lp, col_upper=upper, integer=integer)
         vector = self.start_vector(start) if start is not None else None
         result = solve_arrays(model, settings, highs_options=highs_options, start=vector)
         if result.x is None or not result.report.has_plan or result.report.objective is None:

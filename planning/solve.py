@@ -85,6 +85,7 @@ __all__ = [
     "SolveReport",
     "SolveResult",
     "array_form",
+    "arrays_with",
     "compile_arrays",
     "load_values",
     "lp_duals_with_integers_fixed",
@@ -423,6 +424,32 @@ def array_form(
         a_start=np.asarray(a_start, dtype=np.int32),
         a_index=np.asarray(a_index, dtype=np.int32),
         a_value=np.asarray(a_value, dtype=np.float64),
+    )
+
+
+def arrays_with(
+    model: _StandardForm,
+    *,
+    cost: NDArray[np.float64] | None = None,
+    offset: float | None = None,
+    col_lower: NDArray[np.float64] | None = None,
+    col_upper: NDArray[np.float64] | None = None,
+    integer: NDArray[np.bool_] | None = None,
+    row_lower: NDArray[np.float64] | None = None,
+    row_upper: NDArray[np.float64] | None = None,
+) -> _StandardForm:
+    """``model``'s arrays with some costs, bounds or integrality replaced, as a model without Pyomo behind it."""
+    return array_form(
+        model.cost if cost is None else cost,
+        model.offset if offset is None else offset,
+        model.col_lower if col_lower is None else col_lower,
+        model.col_upper if col_upper is None else col_upper,
+        model.integer if integer is None else integer,
+        model.row_lower if row_lower is None else row_lower,
+        model.row_upper if row_upper is None else row_upper,
+        model.a_start,
+        model.a_index,
+        model.a_value,
     )
 
 
