@@ -421,17 +421,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["solve", "optimize", "blocks"],
         default="solve",
         help="solve: build_model + planning.solve.solve (default); optimize: planning.optimize.optimize; "
-        "blocks: planning.decompose.decompose",
+        "blocks: planning.colgen.plan_by_columns",
     )
     parser.add_argument("--workers", type=int, default=2, help="block-solving threads (--path blocks)")
     parser.add_argument("--block-skus", type=int, default=1, help="SKUs per block (--path blocks)")
-    parser.add_argument(
-        "--assembly-max-skus",
-        type=int,
-        default=1500,
-        help="largest catalogue completed on the whole model; above it plans are assembled block by block "
-        "(--path blocks)",
-    )
     parser.add_argument("--highs-log", action="store_true", help="keep HiGHS's log per size")
     parser.add_argument("--highs-log-dir", default=".", help="folder for highs_<N>.log (with --highs-log)")
     parser.add_argument(
