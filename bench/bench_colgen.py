@@ -143,7 +143,10 @@ def plan_mode(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mib": peak_rss_mib(),
         "budget_prices_nonzero": sum(1 for v in result.budget_prices.values() if v > 1e-9),
         "budgets": len(result.budget_prices),
-        **{k: result.details[k] for k in ("columns", "link_rows", "candidate_costs", "master_mip_cost", "rounds")},
+        **{
+            k: result.details[k]
+            for k in ("columns", "link_rows", "candidate_costs", "master_mip_cost", "rounds", "bound_refinement")
+        },
         "polish_kept": sum(1 for r in result.details["polish"] if r["kept"]),  # type: ignore[union-attr]
         "polish_rounds": len(result.details["polish"]),  # type: ignore[arg-type]
         "budget_binding": _binding_budgets(result.plan, problem, result.budget_prices),

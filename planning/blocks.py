@@ -15,7 +15,11 @@ Pricing at master duals y (HiGHS's sign: a column's reduced cost is c - A^T y):
 
 where y_(k,p) <= 0 is the dual of the master's link row "block k orders on PO p only if p is
 open". The HiGHS dual bound of this MIP is a valid lower bound on B_k(y) whether or not the
-block is solved to optimality, which is what the master's Lagrangian bound sums.
+block is solved to optimality, which is what the master's Lagrangian bound sums. So is the
+dual bound of the same MIP with the pack counts n continuous (``relax_packs``): it bounds a
+relaxation of X_k. At the same node limit it is often the higher of the two, because the integer
+packs are what keeps a block's branch-and-bound open (``bench/RESULTS.md``, issue 13 item 4);
+its plans are not columns (their packs are fractional).
 
 A ``Column`` is one feasible plan of a block: its values, own cost, row use and POs. Columns
 also come from fixing a plan's orders and solving the rest as an LP (``complete``): the safe
@@ -107,6 +111,7 @@ class PricingTask:
     settings: SolverConfig
     highs_options: HighsOptions
     start: NDArray[np.float64] | None = None
+    relax_packs: bool = False  # only for a bound: pack counts continuous, the plan is not a column
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +249,10 @@ def price_block(task: PricingTask) -> PricingResult:
     """Solve one block's pricing MIP (runs on a worker). Its bound is valid at any stopping point."""
     started = time.perf_counter()
     model = _with_cost(task.form.model, task.cost, task.constant)
+    if task.relax_packs:
+        integer = model.integer.copy()
+        integer[[column for column, _ in task.form.pack_columns]] = False
+        model = arrays_with(model, integer=integer)
     result = solve_arrays(model, task.settings, highs_options=task.highs_options, start=task.start)
     report = result.report
     bound = report.best_bound
@@ -255,7 +264,7 @@ def price_block(task: PricingTask) -> PricingResult:
         block=task.form.index,
         bound=float(bound) if bound is not None else -math.inf,
         objective=report.objective if report.has_plan else None,
-        x=result.x if report.has_plan else None,
+        x=result.x if report.has_plan and not task.relax_packs else None,
         nodes=report.mip_node_count,
         clock_stopped=report.status in (PlanStatus.TIME_LIMIT_WITH_PLAN, PlanStatus.BACKSTOP_WITH_PLAN)
         or report.backstop_fired

@@ -8,7 +8,9 @@ Desrosiers 2005), in three parts:
    coupling rows, PO and lane variables and priced slack; solved incrementally by HiGHS.
 2. **Pricing** (``planning.blocks``): every block's MIP at the master's duals, smoothed towards
    the duals of the best bound so far (Wentges 1997); each round gives a valid Lagrangian bound
-   from the blocks' proven bounds, and new plans for the master.
+   from the blocks' proven bounds, and new plans for the master. At the end, the blocks left
+   open at the best bound's duals are priced once more with their pack counts continuous, and
+   each keeps the higher of its two proven bounds (``refine_bound``).
 3. **Price-and-branch**: the master as a MIP over every generated plan (plus each block's safe
    plan and last week's plan), from the best choice known, gives the published plan; its cost
    is the whole model's objective at those decisions.
@@ -79,6 +81,18 @@ class RoundRecord:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class BoundRefinement:
+    """The open blocks priced again at the best bound's duals with packs continuous."""
+
+    blocks: int
+    improved: int
+    bound_before: float
+    bound_after: float
+    block_nodes: int
+    seconds: float
+
+
 @dataclass(slots=True)
 class _Loop:
     """The state column generation carries from round to round."""
@@ -87,6 +101,8 @@ class _Loop:
     centre: NDArray[np.float64] | None = None  # duals of the best bound
     last_lp: MasterLP | None = None
     rounds: list[RoundRecord] = field(default_factory=list)
+    centre_results: list[PricingResult] = field(default_factory=list)  # the blocks' pricing at the centre
+    refinement: BoundRefinement | None = None
     clock_fired: bool = False
     blocks_stopped_by_clock: int = 0
 
@@ -147,6 +163,9 @@ def plan_by_columns(
         loop = generate_columns(master, forms, budget, clock, runner, settings)
         seconds["column_generation"] = time.perf_counter() - t
         t = time.perf_counter()
+        refine_bound(master, forms, loop, budget, clock, runner, settings)
+        seconds["bound_refinement"] = time.perf_counter() - t
+        t = time.perf_counter()
         candidates = [safe_choice] + ([start_choice] if start_choice is not None else [])
         if loop.last_lp is not None:
             rounded = _rounded_choice(master, loop.last_lp)
@@ -185,6 +204,7 @@ def plan_by_columns(
         "columns": master.column_count,
         "link_rows": len(master.link_row),
         "rounds": [dataclasses.asdict(r) for r in loop.rounds],
+        "bound_refinement": dataclasses.asdict(loop.refinement) if loop.refinement is not None else None,
         "candidate_costs": [master.plan_cost(c) for c in candidates],
         "master_mip_cost": plan.objective,
         "master_mip_choice_cost": master.plan_cost(plan.choice),
@@ -225,7 +245,7 @@ def generate_columns(
         results: list[PricingResult] = runner.map(price_block, tasks)
         bound = master.lagrangian_bound(y, [r.bound for r in results])
         if bound > loop.best_bound:
-            loop.best_bound, loop.centre = bound, y
+            loop.best_bound, loop.centre, loop.centre_results = bound, y, results
         columns = [column_of(forms[r.block], r.x, "pricing") for r in results if r.x is not None]
         improving = [c for c in columns if master.reduced_cost(c, lp.duals) < -_tolerance(c)]
         new = master.add(columns)
@@ -264,6 +284,65 @@ def generate_columns(
             loop.clock_fired = True
             break
     return loop
+
+
+def refine_bound(
+    master: Master,
+    forms: Sequence[BlockForm],
+    loop: _Loop,
+    budget: WorkBudget,
+    clock: Clock,
+    runner: BlockExecutor,
+    settings: SolverConfig,
+) -> None:
+    """Lift the best bound: at its duals, every block whose pricing MIP stopped open (at the node
+    limit) is priced again with its pack counts continuous, to the same node limit, and keeps the
+    higher of its two proven bounds. Both bound B_k at those duals, so the sum does too.
+
+    Why: the integer packs are what keeps a block's branch-and-bound open; without them the same
+    nodes usually prove more (``bench/RESULTS.md``, issue 13 item 4). Done once, at the end,
+    because only the best round's bound is published.
+    """
+    if loop.centre is None or not loop.centre_results or clock.expired():
+        return
+    started = time.perf_counter()
+    y = _padded(loop.centre, master.row_count)
+    still_open = [r.block for r in loop.centre_results if _left_open(r, budget.block_rel_gap)]
+    if not still_open:
+        return
+    block_settings = budget.block_settings(settings)
+    options = budget.block_options()
+    tasks = [
+        dataclasses.replace(_pricing_task(master, forms[k], y, block_settings, options), relax_packs=True)
+        for k in still_open
+    ]
+    results: list[PricingResult] = runner.map(price_block, tasks)
+    bounds = {r.block: r.bound for r in loop.centre_results}
+    improved = 0
+    for result in results:
+        if result.bound > bounds[result.block]:
+            bounds[result.block] = result.bound
+            improved += 1
+    before = loop.best_bound
+    after = master.lagrangian_bound(y, [bounds[form.index] for form in forms])
+    if after > loop.best_bound:
+        loop.best_bound = after
+    loop.blocks_stopped_by_clock += sum(r.clock_stopped for r in results)
+    loop.refinement = BoundRefinement(
+        blocks=len(still_open),
+        improved=improved,
+        bound_before=before,
+        bound_after=loop.best_bound,
+        block_nodes=sum(r.nodes for r in results),
+        seconds=time.perf_counter() - started,
+    )
+    log.info("bound refinement: %d open blocks, bound %.1f -> %.1f", len(still_open), before, loop.best_bound)
+
+
+def _left_open(result: PricingResult, rel_gap: float) -> bool:
+    """The pricing MIP stopped before proving its plan optimal (to ``rel_gap``, and at least 1e-6:
+    HiGHS's own tolerances leave that much when asked for 0)."""
+    return result.objective is None or _gap(result.objective, result.bound) > max(rel_gap, 1e-6)
 
 
 def price_and_branch(
@@ -320,9 +399,16 @@ def _rounded_choice(master: Master, lp: MasterLP) -> tuple[int, ...]:
 
 
 def _smoothed(centre: NDArray[np.float64], duals: NDArray[np.float64], share: float) -> NDArray[np.float64]:
-    if len(centre) < len(duals):  # link rows added since the centre was taken price at 0 there
-        centre = np.concatenate([centre, np.zeros(len(duals) - len(centre))])
-    return share * centre + (1.0 - share) * duals
+    return share * _padded(centre, len(duals)) + (1.0 - share) * duals
+
+
+def _padded(duals: NDArray[np.float64], rows: int) -> NDArray[np.float64]:
+    """Duals taken before link rows were added, priced at 0 on those rows (a link row's
+    right-hand side is 0 and a block pair it does not cover was priced at 0 anyway, so the
+    Lagrangian bound at the padded duals equals the bound at the duals as taken)."""
+    if len(duals) < rows:
+        return np.concatenate([duals, np.zeros(rows - len(duals))])
+    return duals
 
 
 def _pricing_task(

@@ -95,6 +95,11 @@ class Master:
         self._usage_rows = [np.array([self.row_of[r] for r in form.usage_rows], dtype=np.int64) for form in forms]
         self._slack_floor = self._slack_floors()
 
+    @property
+    def row_count(self) -> int:
+        """Rows of the master LP: convexity, coupling, and the link rows added so far."""
+        return len(self.forms) + len(self.row_keys) + len(self.link_row)
+
     # ------------------------------------------------------------------ columns
 
     def add(self, columns: Sequence[Column]) -> int:

@@ -23,7 +23,7 @@ from models import build_model
 from models.coupling import absent_rows, coupling_rhs
 from planning.blocks import BlockForm, PricingTask, compile_block, price_block, priced_objective
 from planning.checks import check_plan
-from planning.colgen import ColumnPlan, make_blocks, plan_by_columns
+from planning.colgen import ColumnPlan, _Loop, make_blocks, plan_by_columns, refine_bound
 from planning.config import DecompositionConfig, RunConfig, SolverConfig
 from planning.executors import BlockExecutor, DaskExecutor, ThreadExecutor
 from planning.forecast import FORECAST_COLUMNS, Forecast, ForecastRun
@@ -32,6 +32,7 @@ from planning.optimize import complete_orders, optimize
 from planning.run import finish_run, optimize_problem, solve_method
 from planning.solve import NoPlanFoundError, PlanStatus
 from planning.warm_start import start_from_plan
+from planning.work import Clock, WorkBudget
 from tests.colgen_helpers import blocks_config, demo_config, demo_problem, same_tables, whole_optimum
 from tests.models.helpers import (
     budgets,
@@ -86,10 +87,55 @@ def test_the_bound_and_the_plan_bracket_the_whole_optimum() -> None:
     assert result.details["published_choice_cost"] == pytest.approx(report.objective, rel=1e-9)
     assert 1 <= len(result.details["rounds"]) <= 5  # type: ignore[arg-type]
     assert result.details["blocks"] == len(problem.skus) and result.details["clock_fired"] is False
-    # Every round's bound is a bound: none above the optimum, the best one is the published one.
+    # Every round's bound is a bound: none above the optimum, the best one is the published one
+    # (exact pricing closes every block, so there is nothing to refine).
     rounds = result.details["rounds"]
     assert all(r["bound"] <= optimum + _tol(optimum) for r in rounds)  # type: ignore[attr-defined]
     assert max(r["bound"] for r in rounds) == pytest.approx(report.best_bound)  # type: ignore[attr-defined]
+    assert result.details["bound_refinement"] is None
+
+
+def test_blocks_left_open_are_priced_again_with_packs_continuous_and_the_bound_stays_valid() -> None:
+    """``refine_bound`` re-prices exactly the blocks left open at the best bound's duals, with packs
+    continuous, and keeps per block the higher of the two bounds: the bound rises from the open
+    blocks' weak bounds but stays below the exact Lagrangian bound (a relaxation never proves more
+    than the block's optimum) and so below the whole model's optimum. The open blocks are made
+    here: every other block's bound is its exact optimum, two are given a bound 1,000 too low."""
+    master, forms = _pricing_setup()
+    y = np.zeros(master.lp.rows)
+    exact = []
+    for form in forms:
+        cost, constant = priced_objective(form, *master.block_duals(y, form.index))
+        exact.append(price_block(PricingTask(form, cost, constant, EXACT_PRICING, {"mip_max_nodes": 1_000_000})))
+    weakened = [dataclasses.replace(r, bound=r.bound - 1000.0) if r.block in (0, 3) else r for r in exact]
+    exact_bound = master.lagrangian_bound(y, [r.bound for r in exact])
+    weak_bound = master.lagrangian_bound(y, [r.bound for r in weakened])  # = exact_bound - 2,000
+    loop = _Loop(best_bound=weak_bound, centre=y, centre_results=weakened)
+    budget = WorkBudget.of(demo_config().solver, blocks_config(block_max_nodes=1_000_000, block_rel_gap=1e-4))
+    runner = ThreadExecutor(1)
+    try:
+        refine_bound(master, forms, loop, budget, Clock(600.0), runner, demo_config().solver)
+    finally:
+        runner.close()
+    assert loop.refinement is not None
+    assert (loop.refinement.blocks, loop.refinement.bound_before) == (2, weak_bound)
+    assert weak_bound + 1000.0 < loop.best_bound <= exact_bound + _tol(exact_bound)
+    assert loop.best_bound == loop.refinement.bound_after <= whole_optimum() + _tol(whole_optimum())
+
+
+def test_the_pack_relaxed_pricing_bound_is_below_the_exact_block_optimum() -> None:
+    """A relaxation's proven bound, at any node limit, never exceeds the block's exact optimum."""
+    master, forms = _pricing_setup()
+    y = np.zeros(master.lp.rows)
+    for form in forms:
+        cost, constant = priced_objective(form, *master.block_duals(y, form.index))
+        exact = price_block(PricingTask(form, cost, constant, EXACT_PRICING, {"mip_max_nodes": 1_000_000}))
+        for nodes in (1, 1_000_000):
+            relaxed = price_block(
+                PricingTask(form, cost, constant, EXACT_PRICING, {"mip_max_nodes": nodes}, relax_packs=True)
+            )
+            assert relaxed.x is None  # fractional packs: never a column
+            assert exact.objective is not None and relaxed.bound <= exact.objective + _tol(exact.objective)
 
 
 @cache
