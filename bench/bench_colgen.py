@@ -13,6 +13,13 @@ Modes:
   stage, the rounds' master LP values and bounds, the candidate plans and the polish trace, and a
   checksum of the published tables (to compare runs). ``--whole-nodes N`` also solves the whole
   model with HiGHS to a node limit, warm-started from the column-generation plan, for its bound.
+* ``blocks``: what makes a SKU block hard (issue 13 item 4). Every block priced once at zero
+  duals with the default 100-node limit; on the blocks that leave the root node ("hard"), the
+  same MIP again with: the pack counts continuous (the relaxation ``refine_bound`` uses); four
+  times the node limit; multi-slot (l,S) rows separated exactly at the block LP (up to 5 rounds)
+  and added before the MIP; the mixed-integer rounding of single-slot (l,S) rows by the pack
+  size; and (l,S) rows with packs continuous. Recorded per variant: the LP bound after the rows,
+  the proven bound, the best plan, blocks still open, nodes and CPU seconds.
 * ``pricing``: one pricing round at zero duals over the first ``--blocks`` blocks on 1 and 2
   threads and on a local Dask cluster of 1 and 2 worker processes (one thread each): seconds,
   the speed-up from 1 to 2 workers, and whether every block's bound and plan are identical.
@@ -22,6 +29,7 @@ Run one at a time on an otherwise idle machine::
     .venv/bin/python bench/bench_colgen.py plan --skus 100 --json /tmp/cg100.json
     .venv/bin/python bench/bench_colgen.py plan --source m5 --as-of 2015-10-05
     .venv/bin/python bench/bench_colgen.py pricing --skus 300 --blocks 200
+    .venv/bin/python bench/bench_colgen.py blocks --skus 100
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -201,7 +211,7 @@ def pricing_mode(args: argparse.Namespace) -> dict[str, Any]:
     settings = budget.block_settings(config.solver)
     tasks = []
     for form in forms:
-        cost, constant = priced_objective(form, __import__("numpy").zeros(len(form.usage_rows)), {})
+        cost, constant = priced_objective(form, np.zeros(len(form.usage_rows)), {})
         tasks.append(PricingTask(form, cost, constant, settings, budget.block_options(), None))
     row: dict[str, Any] = {"skus": args.skus, "blocks": len(forms)}
     reference = None
@@ -231,6 +241,207 @@ def pricing_mode(args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+BlockVariant = tuple[bool, bool, bool, int]  # (l,S) separation, pack MIR rows, packs continuous, node factor
+BLOCK_VARIANTS: dict[str, BlockVariant] = {
+    "packs_continuous": (False, False, True, 1),
+    "nodes_x4": (False, False, False, 4),
+    "ls_separation": (True, False, False, 1),
+    "pack_mir": (False, True, False, 1),
+    "ls_separation_packs_continuous": (True, False, True, 1),
+}
+SEPARATION_ROUNDS = 5
+
+
+def blocks_mode(args: argparse.Namespace) -> dict[str, Any]:
+    """Each block's pricing MIP at zero duals; the hard ones again under each variant."""
+    config = run_config(args)
+    problem = demo_problem(args.skus, config)
+    subproblems = problem.split(make_blocks(problem, 1))
+    rhs, absent = coupling_rhs(problem), absent_rows(problem)
+    forms = [compile_block(sub, k, rhs, absent) for k, sub in enumerate(subproblems)]
+    budget = WorkBudget.of(config.solver, config.decomposition)
+    settings = budget.block_settings(config.solver)
+    zero = [priced_objective(form, np.zeros(len(form.usage_rows)), {}) for form in forms]
+    base = [
+        _price_variant(form, sub, cost, settings, budget, (False, False, False, 1))
+        for form, sub, cost in zip(forms, subproblems, zero, strict=True)
+    ]
+    hard = [k for k, r in enumerate(base) if r["nodes"] > 1]
+    row: dict[str, Any] = {"skus": args.skus, "blocks": len(forms), "hard_blocks": len(hard)}
+    row["all_blocks"] = _block_totals(base, range(len(forms)), budget.block_rel_gap)
+    row["hard"] = {"base": _block_totals(base, hard, budget.block_rel_gap)}
+    for name, variant in BLOCK_VARIANTS.items():
+        runs = {k: _price_variant(forms[k], subproblems[k], zero[k], settings, budget, variant) for k in hard}
+        row["hard"][name] = _block_totals(runs, hard, budget.block_rel_gap)
+    return row
+
+
+def _price_variant(
+    form: Any,
+    problem: PlanningProblem,
+    priced: tuple[Any, float],
+    settings: Any,
+    budget: WorkBudget,
+    variant: BlockVariant,
+) -> dict[str, Any]:
+    """One block's pricing MIP under a variant; CPU seconds include separation and the LP."""
+    import dataclasses
+
+    from planning.solve import arrays_with, solve_arrays
+
+    separation, mir, continuous, node_factor = variant
+    cost, constant = priced
+    started = time.process_time()
+    model = arrays_with(form.model, cost=cost, offset=constant)
+    relaxed = arrays_with(model, integer=model.integer & False)
+    seen: set[tuple[tuple[int, float], ...]] = set()
+    added = 0
+    for _ in range(SEPARATION_ROUNDS if separation or mir else 0):
+        lp = solve_arrays(relaxed, settings)
+        rows = _violated_lot_sizing_rows(form, problem, lp.x, separation, mir, seen)
+        if not rows:
+            break
+        model, relaxed = _with_rows(model, rows), _with_rows(relaxed, rows)
+        added += len(rows)
+    lp_bound = solve_arrays(relaxed, settings).report.objective
+    options = {**budget.block_options(), "mip_max_nodes": budget.block_nodes * node_factor}
+    task = PricingTask(
+        dataclasses.replace(form, model=model), model.cost, model.offset, settings, options, None, continuous
+    )
+    result = price_block(task)
+    return {
+        "lp": lp_bound,
+        "bound": result.bound,
+        "best": result.objective,
+        "nodes": result.nodes,
+        "cpu_s": time.process_time() - started,
+        "rows_added": added,
+    }
+
+
+def _block_totals(runs: Any, blocks: Any, rel_gap: float) -> dict[str, Any]:
+    picked = [runs[k] for k in blocks]
+    best = sum(r["best"] for r in picked if r["best"] is not None)
+    return {
+        "lp": sum(r["lp"] for r in picked),
+        "bound": sum(r["bound"] for r in picked),
+        "best": best,
+        "gap": (best - sum(r["bound"] for r in picked)) / best if best else None,
+        "open": sum(
+            1 for r in picked if r["best"] is None or r["best"] - r["bound"] > max(rel_gap, 1e-6) * abs(r["best"])
+        ),
+        "nodes": sum(r["nodes"] for r in picked),
+        "cpu_s": sum(r["cpu_s"] for r in picked),
+        "rows_added": sum(r["rows_added"] for r in picked),
+    }
+
+
+def _violated_lot_sizing_rows(
+    form: Any, problem: PlanningProblem, x: Any, separation: bool, mir: bool, seen: set[tuple[tuple[int, float], ...]]
+) -> list[dict[int, float]]:
+    """(l,S) rows violated by the block LP's x, as {column: coefficient} with ``<= 0``.
+
+    For SKU i at location l, window end e and a set S of unlocked order slots (packs n_s of size
+    p_s, line y_s, arriving a_s <= e), with D_s the demand of weeks a_s..e, I_e the closing stock
+    and X the transfers out of l in weeks min a_s..e:
+      (l,S)   sum_S (p_s n_s - D_s y_s) - I_e - X <= 0     (valid: served <= demand, stock >= 0)
+    exact separation for fixed (i, l, e): S = {s: p_s n_s > D_s y_s}. Its mixed-integer rounding
+    for one slot, beta = D_s / p_s with fractional part f > 0:
+      (MIR)   p_s n_s - p_s floor(beta) y_s - (I_e + X) / (1 - f) <= 0
+    """
+    import math
+
+    column = {name: j for j, name in enumerate(form.names)}
+    line = {slot: j for j, slot in form.line_columns}
+    weeks = len(problem.week_starts)
+    demand: dict[tuple[str, str, int], float] = {}
+    for (sku, loc, _, t), units in problem.demand.items():
+        demand[(sku, loc, t)] = demand.get((sku, loc, t), 0.0) + units
+    slots: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
+    for j, (option_id, t) in form.pack_columns:
+        if (option_id, t) in problem.locked_units:
+            continue
+        option = problem.options[option_id]
+        entry = (t + option.lead_weeks, option.pack_size, j, line[(option_id, t)])
+        slots.setdefault((option.sku, option.ship_to), []).append(entry)
+    shipped: dict[tuple[str, str, int], list[int]] = {}
+    for j, (sku, origin, _, t) in form.transfer_columns:
+        shipped.setdefault((sku, origin, t), []).append(j)
+    rows: list[dict[int, float]] = []
+
+    def keep(coefficients: dict[int, float], violation: float, scale: float) -> None:
+        key = tuple(sorted(coefficients.items()))
+        if violation > 1e-4 * max(1.0, scale) and key not in seen:
+            seen.add(key)
+            rows.append(coefficients)
+
+    for (sku, loc), candidates in slots.items():
+        cumulative = np.cumsum([demand.get((sku, loc, t), 0.0) for t in range(weeks)])
+
+        def window(first: int, end: int, cumulative: Any = cumulative) -> float:
+            return float(cumulative[end] - (cumulative[first - 1] if first > 0 else 0.0))
+
+        for end in range(weeks):
+            stock = column[f"inventory[{sku},{loc},{end}]"]
+            arrived = [s for s in candidates if s[0] <= end]
+            if separation:
+                chosen = [s for s in arrived if s[1] * x[s[2]] - window(s[0], end) * x[s[3]] > 1e-6]
+                if chosen:
+                    first = min(s[0] for s in chosen)
+                    out = [j for t in range(first, end + 1) for j in shipped.get((sku, loc, t), ())]
+                    coefficients = {stock: -1.0}
+                    for j in out:
+                        coefficients[j] = coefficients.get(j, 0.0) - 1.0
+                    for arrival, pack, n, y in chosen:
+                        coefficients[n] = coefficients.get(n, 0.0) + pack
+                        coefficients[y] = coefficients.get(y, 0.0) - window(arrival, end)
+                    keep(coefficients, sum(v * x[j] for j, v in coefficients.items()), window(first, end))
+            if mir:
+                for arrival, pack, n, y in arrived:
+                    d = window(arrival, end)
+                    beta = d / pack
+                    fraction = beta - math.floor(beta + 1e-9)
+                    if d <= 0 or fraction < 1e-6:
+                        continue
+                    out = [j for t in range(arrival, end + 1) for j in shipped.get((sku, loc, t), ())]
+                    share = 1.0 / (1.0 - fraction)
+                    coefficients = {n: float(pack), y: -pack * math.floor(beta + 1e-9), stock: -share}
+                    for j in out:
+                        coefficients[j] = coefficients.get(j, 0.0) - share
+                    keep(coefficients, sum(v * x[j] for j, v in coefficients.items()), d)
+    return rows
+
+
+def _with_rows(model: Any, rows: list[dict[int, float]]) -> Any:
+    """The model with rows ``sum coefficient * x <= 0`` appended."""
+    import scipy.sparse as sp
+
+    from planning.solve import array_form
+
+    n = len(model.cost)
+    matrix = sp.csc_matrix((model.a_value, model.a_index, model.a_start), shape=(len(model.row_lower), n))
+    data, row_index, col_index = [], [], []
+    for i, coefficients in enumerate(rows):
+        for j, value in coefficients.items():
+            data.append(value)
+            row_index.append(i)
+            col_index.append(j)
+    extra = sp.csc_matrix((data, (row_index, col_index)), shape=(len(rows), n))
+    stacked = sp.vstack([matrix, extra]).tocsc()
+    return array_form(
+        model.cost,
+        model.offset,
+        model.col_lower,
+        model.col_upper,
+        model.integer,
+        np.concatenate([model.row_lower, np.full(len(rows), -np.inf)]),
+        np.concatenate([model.row_upper, np.zeros(len(rows))]),
+        stacked.indptr,
+        stacked.indices,
+        stacked.data,
+    )
+
+
 def _dask(workers: int) -> tuple[Any, Any]:
     from distributed import LocalCluster
 
@@ -240,7 +451,7 @@ def _dask(workers: int) -> tuple[Any, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", choices=["plan", "pricing"])
+    parser.add_argument("mode", choices=["plan", "pricing", "blocks"])
     parser.add_argument("--source", choices=["demo", "m5"], default="demo")
     parser.add_argument("--skus", type=int, default=100)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2015, 10, 5), help="M5 plan date (Monday)")
@@ -257,7 +468,8 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=200, help="blocks in the pricing round (pricing mode)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    row = plan_mode(args) if args.mode == "plan" else pricing_mode(args)
+    modes = {"plan": plan_mode, "pricing": pricing_mode, "blocks": blocks_mode}
+    row = modes[args.mode](args)
     row["argv"] = sys.argv[1:]
     text = json.dumps(row, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else str(v))
     print(text)
