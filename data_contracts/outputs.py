@@ -89,8 +89,16 @@ PURCHASE_PLAN = OutputContract(
         _c("arrival_week", INT, "Week the goods are sellable at the ship-to location.", "week"),
         _c("arrival_date", DATE, "Expected arrival: order date plus the lead time in whole weeks."),
         _c("quantity", FLOAT, "Units ordered.", "units"),
-        _c("pack_size", INT, "Units per case (the option's order multiple).", "units/case"),
-        _c("cases", FLOAT, "Cases ordered (quantity / pack_size); whole except for locked orders.", "cases"),
+        _c(
+            "pack_size",
+            INT,
+            "Ordering step: quantities are whole multiples of it (the least common multiple of "
+            "order_multiple and case_pack).",
+            "units",
+        ),
+        _c("case_pack", INT, "Units per case of the item (`items.case_pack`).", "units/case"),
+        _c("order_multiple", INT, "The sourcing option's order multiple (`sourcing_options`).", "units"),
+        _c("cases", FLOAT, "Cases ordered (quantity / case_pack); whole except for locked orders.", "cases"),
         _c("unit_cost", FLOAT, "Cost per unit in the reporting currency.", "currency/unit"),
         _c("line_value", FLOAT, "quantity x unit_cost.", "currency"),
         _c("currency", STRING, "Reporting currency (ISO 4217)."),
@@ -194,14 +202,24 @@ METRICS = OutputContract(
 CASH_BY_WEEK = OutputContract(
     name="cash_by_week",
     title="Cash paid per week",
-    description="Purchase cash per week: deposits when ordering, balances when goods arrive.",
+    description=(
+        "Purchase cash per week: deposits when ordering, balances when goods arrive, and what open "
+        "purchase orders still owe when they arrive."
+    ),
     key=("week",),
     columns=(
         _c("week", INT, "Week.", "week"),
         _c("week_start", DATE, "Monday of the week."),
         _c("deposits", FLOAT, "Deposit share of lines ordered this week.", "currency"),
-        _c("balances", FLOAT, "Remaining share of lines arriving this week.", "currency"),
-        _c("cash_paid", FLOAT, "deposits + balances.", "currency"),
+        _c("balances", FLOAT, "Remaining share of planned lines arriving this week.", "currency"),
+        _c(
+            "committed",
+            FLOAT,
+            "Balances open purchase orders (`open_orders`) still owe, due in their expected arrival "
+            "week (valued at their sourcing option's unit cost less its deposit share).",
+            "currency",
+        ),
+        _c("cash_paid", FLOAT, "deposits + balances + committed.", "currency"),
         _c(
             "weekly_budget",
             FLOAT,
@@ -232,7 +250,14 @@ BUDGET_USAGE = OutputContract(
         _c("last_week", INT, "Last week of the budget period in the horizon.", "week"),
         _c("period_start", DATE, "Monday of first_week."),
         _c("limit", FLOAT, "Cash limit (with carry-forward: this row's own limit).", "currency"),
-        _c("spend", FLOAT, "Cash paid in scope over the period.", "currency"),
+        _c(
+            "spend",
+            FLOAT,
+            "Cash paid in scope over the period: new lines' deposits and balances, and what open "
+            "purchase orders still owe (`committed`).",
+            "currency",
+        ),
+        _c("committed", FLOAT, "Part of spend that open purchase orders already owe.", "currency"),
         _c("headroom", FLOAT, "limit - spend (negative when over).", "currency"),
         _c("overrun", FLOAT, "Priced slack used above the limit.", "currency"),
         _c("shadow_price", FLOAT, "Cost saved by one more unit of this budget.", "currency/currency"),

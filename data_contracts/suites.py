@@ -78,6 +78,7 @@ class RuleContext:
     as_of: date | None
     open_order_max_days_late: int
     frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    horizon_weeks: int | None = None  # the plan's weeks from the Monday of ``as_of``
 
     def values(self, table: str, column: str) -> list[str]:
         frame = self.frames.get(table)
@@ -397,6 +398,13 @@ def derive_columns(frames: Mapping[str, pd.DataFrame], ctx: RuleContext) -> dict
         option_keys = set(options["sku"] + "|" + options["supplier"] + "|" + options["ship_to"] + "|" + options["mode"])
         locked_keys = locked["sku"] + "|" + locked["supplier"] + "|" + locked["ship_to"] + "|" + locked["mode"]
         locked["_matches_sourcing_option"] = locked_keys.isin(option_keys)
+    if (locked := out.get("locked_orders")) is not None:
+        locked["_order_date_in_horizon"] = True
+        if as_of is not None and ctx.horizon_weeks is not None:
+            first = as_of - timedelta(days=as_of.day_of_week)  # the plan's week 0 starts on this Monday
+            end = first + timedelta(weeks=ctx.horizon_weeks)
+            outside = (locked["order_date"] < first) | (locked["order_date"] >= end)
+            locked["_order_date_in_horizon"] = ~outside.fillna(False)
     if (reservations := out.get("channel_reservations")) is not None:
         reservations["_location_serves_channel"] = _pairs(reservations, "location", "channel").isin(served)
         reservations["_one_reservation_kind"] = (
@@ -445,6 +453,11 @@ FLAG_RULES: tuple[tuple[str, str, str, str, Severity, str, str], ...] = (
      "week_start is a Monday", "date each forecast week by its Monday"),
     ("locked_orders", "sourcing_option.exists", "_matches_sourcing_option", "sku", "error",
      "sku x supplier x ship_to x mode is a sourcing option", "add the sourcing option, or correct the locked order"),
+    ("locked_orders", "order_date.in_horizon", "_order_date_in_horizon", "order_date", "warning",
+     "order_date inside the plan's weeks (from the Monday of the as-of date, horizon.weeks long); the "
+     "line is left out of the plan",
+     "a locked order dated before the plan starts has been placed: list it in open_orders; one dated "
+     "after the horizon is planned by a later week's run"),
     ("service_targets", "scope_value.given", "_scope_value_given", "scope_value", "error",
      "scope_value is empty exactly when scope is all",
      "fill scope_value with the SKU, class or category, or use scope all"),

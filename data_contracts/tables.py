@@ -519,7 +519,11 @@ BUDGETS = TableContract(
     title="Purchase budgets",
     description=(
         "Cash available for purchases per week or per month, overall or for one category or "
-        "supplier. Spend is recognised when it is paid (see suppliers.deposit_share)."
+        "supplier. Spend is recognised when it is paid (see suppliers.deposit_share). What open "
+        "purchase orders (`open_orders`) still owe counts first: each line's balance, (1 - deposit "
+        "share) x the unit cost of its sourcing option (the cheapest with its SKU, supplier and "
+        "destination; else the item's unit cost), falls due in its expected arrival week, as an "
+        "ERP's budget check counts open commitments."
     ),
     columns=(
         Column("period_start", "date", "Monday of the week, or first day of the month."),

@@ -5,10 +5,15 @@ supplier, lead time L_o; B: a budget row over weeks W_B for a scope of categorie
   P[t] = sum_{o in scope} a_s c_o q[o,t]  +  (1 - a_s) c_o q[o, t - L_o]      cash paid in week t
          (deposit when ordering, balance when the goods arrive)
 
-  (budget)                 sum_{t in W_B} P_B[t] <= M_B + r_B,     r_B >= 0 priced overrun
-  (carry forward, option)  sum_{B' <= B} sum_{t in W_B'} P_B'[t] <= sum_{B' <= B} M_B' + r_B
+  (budget)                 sum_{t in W_B} P_B[t] <= M_B - K_B + r_B,     r_B >= 0 priced overrun
+  (carry forward, option)  sum_{B' <= B} sum_{t in W_B'} P_B'[t] <= sum_{B' <= B} (M_B' - K_B') + r_B
                            over the budget rows of the same scope in week order, so unused
                            cash of earlier periods can be spent later.
+  K_B: what open purchase orders still owe in W_B (``PlanningProblem.open_balances``): committed
+  cash, as an ERP's budget check counts open commitments. Where commitments alone exceed a
+  limit the right-hand side is 0, not negative: no new line may draw on that row, and the
+  overspend that is already committed is a fact reported in ``budget_usage`` (headroom < 0), not
+  a decision priced in the objective (a constant there would only shrink the reported gap).
 The overrun price is far above every other cost: it is used only when nothing else can keep
 the plan feasible (e.g. locked orders above budget), and it is reported.
 """
@@ -66,19 +71,8 @@ def define_budget(m: pyo.ConcreteModel, problem: PlanningProblem, index: ModelIn
     def budget_spend(m, b):
         return sum(spend(m, row) for row in earlier.get(b, [budgets[b]]))
 
-    caps = budget_caps(problem)
+    caps = problem.budget_caps()
 
     @m.Constraint(m.BUDGETS)
     def budget_limit(m, b):
         return m.budget_spend[b] <= caps[b] + m.budget_overrun[b]
-
-
-def budget_caps(problem: PlanningProblem) -> dict[str, float]:
-    """Right-hand side of each budget row: its limit, or with carry-forward the limits so far."""
-    caps = {b.budget_id: b.limit for b in problem.budgets}
-    if problem.carry_budget_forward:
-        so_far: dict[tuple[str, str], float] = defaultdict(float)
-        for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
-            so_far[(budget.category, budget.supplier)] += budget.limit
-            caps[budget.budget_id] = so_far[(budget.category, budget.supplier)]
-    return caps

@@ -48,9 +48,8 @@ RowKey = tuple[str, tuple[object, ...]]  # (family, index)
 def coupling_rhs(problem: PlanningProblem) -> Mapping[RowKey, float]:
     """The constant side of each coupling row as written in ``models`` (before locked units move
     part of it into a block's bound): budget caps, capacities, and 0 for PO and lane rows."""
-    from models.budget import budget_caps
 
-    rhs: dict[RowKey, float] = {("budget_limit", (b,)): cap for b, cap in budget_caps(problem).items()}
+    rhs: dict[RowKey, float] = {("budget_limit", (b,)): cap for b, cap in problem.budget_caps().items()}
     weeks = range(len(problem.week_starts))
     for supplier, terms in problem.suppliers.items():
         if terms.weekly_capacity is not None:

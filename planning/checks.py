@@ -110,7 +110,7 @@ def _budgets(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, flo
                 1 - option.deposit_share
             ) * row.line_value
 
-    def spent_in(budget: Budget) -> float:
+    def new_spend_in(budget: Budget) -> float:  # open purchase orders' balances are the cap's K_B
         return sum(
             cash
             for (week, category, supplier), cash in paid.items()
@@ -120,20 +120,22 @@ def _budgets(plan: PlanTables, problem: PlanningProblem, overruns: dict[str, flo
         )
 
     found = []
+    caps = problem.budget_caps()
     # With carry-forward, each row limits the running total of its scope up to and including it.
     chains: dict[tuple[str, str], list[Budget]] = defaultdict(list)
     for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
         chain = chains[(budget.category, budget.supplier)]
         chain.append(budget)
         rows = list(chain) if problem.carry_budget_forward else [budget]
-        spent = sum(spent_in(row) for row in rows)
-        limit = sum(row.limit for row in rows)
-        allowed = limit + overruns.get(f"budget:{budget.budget_id}", 0.0)
-        if spent > allowed + TOLERANCE * max(1.0, limit):
+        spent = sum(new_spend_in(row) for row in rows)
+        cap = caps[budget.budget_id]
+        allowed = cap + overruns.get(f"budget:{budget.budget_id}", 0.0)
+        if spent > allowed + TOLERANCE * max(1.0, budget.limit):
             found.append(
                 Violation(
                     "budget",
-                    f"{budget.budget_id}: spend {spent:.2f} > limit {limit:.2f} with no overrun reported",
+                    f"{budget.budget_id}: new spend {spent:.2f} > {cap:.2f} left by the limit "
+                    f"{budget.limit:.2f} after commitments, with no overrun reported",
                 )
             )
     return found
@@ -168,7 +170,7 @@ def check_outputs(tables: Mapping[str, pd.DataFrame]) -> list[Violation]:
     value_off = (lines["line_value"] - lines["quantity"] * lines["unit_cost"]).abs() > TOLERANCE * lines[
         "line_value"
     ].abs().clip(lower=1.0)
-    cases_off = (lines["cases"] * lines["pack_size"] - lines["quantity"]).abs() > TOLERANCE
+    cases_off = (lines["cases"] * lines["case_pack"] - lines["quantity"]).abs() > TOLERANCE
     for row in rows_of(lines[value_off | cases_off]):
         found.append(Violation("line_arithmetic", f"{row.po_id} line {row.line}: value or cases != quantity"))
     for row in rows_of(lines):
@@ -186,6 +188,7 @@ def check_outputs(tables: Mapping[str, pd.DataFrame]) -> list[Violation]:
         if not _close(float(part), float(inventory["served"].sum())):
             found.append(Violation("metrics_totals", f"served units by {level} do not add up to the overall"))
     cash, in_horizon = tables["cash_by_week"], lines[lines["order_week"] < len(tables["cash_by_week"])]
-    if float(cash["cash_paid"].sum()) > float(in_horizon["line_value"].sum()) * (1 + TOLERANCE) + TOLERANCE:
+    new_cash = float(cash["cash_paid"].sum() - cash["committed"].sum())  # open orders' balances are not lines
+    if new_cash > float(in_horizon["line_value"].sum()) * (1 + TOLERANCE) + TOLERANCE:
         found.append(Violation("cash", "cash paid in the horizon exceeds the value of the lines ordered in it"))
     return found

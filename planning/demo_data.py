@@ -254,17 +254,19 @@ def generate_demo_tables(seed: int = 7, as_of: date = date(2026, 11, 30), n_skus
     closures = _supplier_closures(as_of)
     sourcing = _sourcing_options(rng, catalog)
     inventory = _inventory(rng, model, as_of)
+    open_orders = _open_orders(rng, model, sourcing, as_of)
+    suppliers = _suppliers(model)
     tables = {
         "demand_history": _demand_history(model),
         "inventory": inventory,
-        "open_orders": _open_orders(rng, model, sourcing, as_of),
+        "open_orders": open_orders,
         "items": _items(catalog, model.first_day),
         "sourcing_options": sourcing,
-        "suppliers": _suppliers(model),
+        "suppliers": suppliers,
         "supplier_closures": closures,
         "locations": _locations(model, inventory),
         "transfer_lanes": _transfer_lanes(),
-        "budgets": _budgets(model, as_of, closures),
+        "budgets": _budgets(model, as_of, closures, open_order_balances(open_orders, sourcing, suppliers, as_of)),
         "service_targets": service_targets_table(),
         "locked_orders": _locked_orders(sourcing, catalog, closures, as_of),
         "events": _events(model.first_day),
@@ -1001,12 +1003,38 @@ def pre_peak_weeks(as_of: date) -> list[date]:
     return [m for m in mondays if start <= m < stop]
 
 
-def _budgets(model: _DemandModel, as_of: date, closures: pd.DataFrame) -> pd.DataFrame:
+def open_order_balances(
+    open_orders: pd.DataFrame, sourcing: pd.DataFrame, suppliers: pd.DataFrame, as_of: date
+) -> pd.DataFrame:
+    """What each open purchase-order line still owes (sku, due date, balance).
+
+    Valued as the planner values it (``planning.problem``'s open balances): the balance after the
+    supplier's deposit, at the cheapest option's unit cost, due on arrival (late lines: as of now).
+    """
+    deposit = dict(zip(suppliers["supplier"], suppliers["deposit_share"].astype(float), strict=True))
+    lines = open_orders[open_orders["origin_type"] == "supplier"]
+    cost = sourcing.groupby(["sku", "supplier", "ship_to"], as_index=False)["unit_cost"].min()
+    priced = lines.merge(
+        cost, left_on=["sku", "origin", "destination"], right_on=["sku", "supplier", "ship_to"], how="inner"
+    )
+    share = 1.0 - priced["origin"].map(deposit).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "sku": priced["sku"],
+            "due": [max(as_of, pd.Timestamp(d).date()) for d in priced["expected_arrival"]],
+            "balance": share * priced["unit_cost"] * priced["quantity"].astype(float),
+        }
+    )
+
+
+def _budgets(model: _DemandModel, as_of: date, closures: pd.DataFrame, balances_due: pd.DataFrame) -> pd.DataFrame:
     """Weekly cash limits from the expected purchase need, tight before the peak and the shutdown.
 
     The need of a week is its expected demand valued at unit cost. The limit is 60 % of that in
     the pre-peak weeks, 70 % in the four weeks before the overseas shutdown and 115 % otherwise,
-    so the budget binds exactly where buying ahead matters. One monthly Outerwear cap is added.
+    so the budget binds exactly where buying ahead matters, plus what open purchase orders still
+    owe that week: finance sets a budget knowing the POs it has approved, and an ERP's budget
+    check counts them. One monthly Outerwear cap is added.
     """
     cost = model.catalog["unit_cost"].to_numpy()[model.series["sku_idx"].to_numpy()]
     daily_need = (model.expected[:, HISTORY_DAYS:] * cost[:, None]).sum(axis=0)
@@ -1025,11 +1053,24 @@ def _budgets(model: _DemandModel, as_of: date, closures: pd.DataFrame) -> pd.Dat
     in_month = (days.year == month_start.year) & (days.month == month_start.month)
     outerwear = (model.catalog["category"] == "Outerwear").to_numpy()[model.series["sku_idx"].to_numpy()]
     outerwear_need = float((model.expected[outerwear, HISTORY_DAYS:][:, in_month] * cost[outerwear, None]).sum())
+    due_week = np.array([(d - as_of).days // 7 for d in balances_due["due"]], dtype=int)
+    owed = np.bincount(
+        due_week[due_week < HORIZON_WEEKS], balances_due["balance"][due_week < HORIZON_WEEKS], HORIZON_WEEKS
+    )
+    outerwear_skus = set(model.catalog.loc[model.catalog["category"] == "Outerwear", "sku"].astype(str))
+    owed_outerwear = sum(
+        balance
+        for sku, due, balance in zip(balances_due["sku"], balances_due["due"], balances_due["balance"], strict=True)
+        if sku in outerwear_skus and (due.year, due.month) == (month_start.year, month_start.month)
+    )
     return pd.DataFrame(
         {
             "period_start": [*mondays, month_start],
             "period": ["week"] * HORIZON_WEEKS + ["month"],
-            "cash_limit": [*np.round(weekly_need * factor, -2), round(0.5 * outerwear_need, -2)],
+            "cash_limit": [
+                *np.round(weekly_need * factor + owed, -2),
+                round(0.5 * outerwear_need + owed_outerwear, -2),
+            ],
             "currency": CURRENCY,
             "category": [""] * HORIZON_WEEKS + ["Outerwear"],
             "supplier": "",

@@ -102,7 +102,8 @@ def plan_metrics(inventory: pd.DataFrame, problem: PlanningProblem) -> pd.DataFr
 
 
 def cash_payments(purchases: pd.DataFrame, problem: PlanningProblem) -> pd.DataFrame:
-    """Cash per (week, category, supplier, kind): deposits when ordering, balances on arrival."""
+    """Cash per (week, category, supplier, kind): deposits when ordering, balances on arrival, and
+    ``committed``: what open purchase orders still owe (``PlanningProblem.open_balances``)."""
     horizon = len(problem.week_starts)
     paid: dict[tuple[int, str, str, str], float] = defaultdict(float)
     for row in rows_of(purchases):
@@ -114,18 +115,23 @@ def cash_payments(purchases: pd.DataFrame, problem: PlanningProblem) -> pd.DataF
         paid[(int(row.order_week), category, row.supplier, "deposit")] += share * row.line_value
         if share < 1 and row.order_week + lead < horizon:
             paid[(int(row.order_week) + lead, category, row.supplier, "balance")] += (1 - share) * row.line_value
+    for (week, category, supplier), cash in problem.open_balances.items():
+        paid[(week, category, supplier, "committed")] += cash
     return pd.DataFrame(
         [(w, c, s, k, v) for (w, c, s, k), v in sorted(paid.items())],
         columns=["week", "category", "supplier", "kind", "cash"],
     )
 
 
-def _spend(payments: pd.DataFrame, budget: Budget) -> float:
+def _spend(payments: pd.DataFrame, budget: Budget, kinds: tuple[str, ...] = ()) -> float:
+    """Cash in the budget row's weeks and scope (of these kinds only, if given)."""
     scope = payments["week"].isin(budget.weeks)
     if budget.category:
         scope &= payments["category"] == budget.category
     if budget.supplier:
         scope &= payments["supplier"] == budget.supplier
+    if kinds:
+        scope &= payments["kind"].isin(kinds)
     return float(payments.loc[scope, "cash"].sum())
 
 
@@ -146,6 +152,14 @@ def budget_usage(
         price = max(0.0, float(shadow_prices.get(budget.budget_id, 0.0)))
         overrun = float(overruns.get(f"budget:{budget.budget_id}", 0.0))
         headroom = budget.limit - spend
+        committed = _spend(payments, budget, ("committed",))
+        note = _saving_note(budget, price, problem.currency)
+        if committed > budget.limit + TOLERANCE * max(1.0, budget.limit):
+            # Finance needs to see an overspend the plan could not avoid, and that it is not the plan's.
+            note = (
+                f"open purchase orders alone owe {committed - budget.limit:,.0f} {problem.currency} more than "
+                f"this limit; {note}"
+            )
         rows.append(
             {
                 "budget_id": budget.budget_id,
@@ -156,21 +170,22 @@ def budget_usage(
                 "period_start": problem.week_starts[budget.weeks[0]],
                 "limit": budget.limit,
                 "spend": spend,
+                "committed": committed,
                 "headroom": headroom,
                 "overrun": overrun,
                 "shadow_price": price,
                 "binding": bool(
                     price > TOLERANCE or overrun > TOLERANCE or headroom <= NEAR_LIMIT * max(1.0, budget.limit)
                 ),
-                "note": _saving_note(budget, price, problem.currency),
+                "note": note,
             }
         )
     columns = ["budget_id", "category", "supplier", "first_week", "last_week", "period_start", "limit", "spend"]
-    return pd.DataFrame(rows, columns=[*columns, "headroom", "overrun", "shadow_price", "binding", "note"])
+    return pd.DataFrame(rows, columns=[*columns, "committed", "headroom", "overrun", "shadow_price", "binding", "note"])
 
 
 def cash_by_week(payments: pd.DataFrame, problem: PlanningProblem, shadow_prices: Mapping[str, float]) -> pd.DataFrame:
-    """The ``cash_by_week`` table: deposits, balances and the week's all-purchases weekly budget."""
+    """The ``cash_by_week`` table: deposits, balances, commitments and the week's all-purchases weekly budget."""
     weekly = {b.weeks[0]: b for b in problem.budgets if len(b.weeks) == 1 and not b.category and not b.supplier}
     paid: dict[tuple[int, str], float] = defaultdict(float)
     for week, kind, cash in rows_of(payments[["week", "kind", "cash"]]):
@@ -178,6 +193,7 @@ def cash_by_week(payments: pd.DataFrame, problem: PlanningProblem, shadow_prices
     rows = []
     for week, start in enumerate(problem.week_starts):
         deposits, balances = paid.get((week, "deposit"), 0.0), paid.get((week, "balance"), 0.0)
+        committed = paid.get((week, "committed"), 0.0)
         budget = weekly.get(week)
         rows.append(
             {
@@ -185,7 +201,8 @@ def cash_by_week(payments: pd.DataFrame, problem: PlanningProblem, shadow_prices
                 "week_start": start,
                 "deposits": deposits,
                 "balances": balances,
-                "cash_paid": deposits + balances,
+                "committed": committed,
+                "cash_paid": deposits + balances + committed,
                 "weekly_budget": budget.limit if budget else np.nan,
                 "shadow_price": max(0.0, shadow_prices.get(budget.budget_id, 0.0)) if budget else np.nan,
             }

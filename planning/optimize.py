@@ -302,7 +302,8 @@ class _BudgetCash:
 
     def __init__(self, problem: PlanningProblem, packs: Mapping[OrderSlot, int]) -> None:
         self.problem = problem
-        self.limit = {b.budget_id: b.limit for b in problem.budgets}
+        # What open purchase orders do not already owe; commitments over a limit leave 0, not less.
+        self.limit = {b.budget_id: max(0.0, b.limit - problem.committed(b)) for b in problem.budgets}
         self.by_week: dict[int, list[Budget]] = defaultdict(list)
         for budget in problem.budgets:
             for week in budget.weeks:
@@ -372,7 +373,7 @@ def _repair_pass(
     any_over = False
     for budget in sorted(problem.budgets, key=lambda b: b.weeks[0]):
         weeks = set(budget.weeks)
-        limit = budget.limit
+        limit = cash.limit[budget.budget_id]  # after what open purchase orders still owe
 
         def in_budget(slot: OrderSlot, units: float, weeks: set[int] = weeks) -> float:
             return sum(c for week, c in _cash_by_week(problem, slot, units) if week in weeks)

@@ -75,7 +75,7 @@ def purchase_plan(run: PlanRun, binding_budgets: set[str]) -> pd.DataFrame:
     """The published purchase lines: plan lines with arrival week, cases, coverage and reason."""
     problem, lines = run.problem, run.plan.purchases.copy()
     lines["arrival_week"] = _arrival_weeks(run)
-    lines["cases"] = lines["quantity"] / lines["pack_size"]
+    lines["cases"] = lines["quantity"] / lines["case_pack"]
     lines = lines.join(coverage(lines, run.plan.inventory, len(problem.week_starts)))
     lines["reason"] = reasons(lines, run.plan.inventory, problem, binding_budgets)
     return lines[list(OUTPUTS_BY_NAME["purchase_plan"].column_names)]

@@ -63,6 +63,7 @@ def check_inputs(inputs: Storage, config: RunConfig) -> CheckedInputs:
         inputs_uri=inputs.uri,
         as_of=config.as_of,
         open_order_max_days_late=config.validation.open_order_max_days_late,
+        horizon_weeks=config.horizon.weeks,
     )
     report_uri = write_validation_report(report, inputs, config.validation.report_folder)
     log.info("%s (%.1f s)", report.summary_line(), report.seconds)

@@ -60,7 +60,8 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A sourcing option; quantities are ordered in whole packs of ``pack_size`` units."""
+    """A sourcing option; quantities are ordered in whole packs of ``pack_size`` units (the least
+    common multiple of its ``order_multiple`` and the item's ``case_pack``)."""
 
     option_id: str
     sku: str
@@ -73,6 +74,8 @@ class Option:
     lead_weeks: int
     lead_std_weeks: float
     deposit_share: float
+    order_multiple: int = 1
+    case_pack: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +149,38 @@ class PlanningProblem:
     carry_budget_forward: bool
     penalties: Penalties
     reservations: Mapping[DemandKey, float] = field(default_factory=dict)  # (sku, loc, channel, week) -> units
+    # Cash open purchase orders still owe, by the week it falls due: (week, category, supplier) -> cash.
+    # Catalogue-wide like the budgets it draws on: ``restrict`` keeps all of it.
+    open_balances: Mapping[tuple[int, str, str], float] = field(default_factory=dict)
     forecast_method: str = ""
     notes: tuple[str, ...] = field(default=())
 
     @property
     def weeks(self) -> range:
         return range(len(self.week_starts))
+
+    def committed(self, budget: Budget) -> float:
+        """Cash open purchase orders still owe inside the budget row's weeks and scope."""
+        return sum(
+            cash
+            for (week, category, supplier), cash in self.open_balances.items()
+            if week in budget.weeks
+            and (not budget.category or category == budget.category)
+            and (not budget.supplier or supplier == budget.supplier)
+        )
+
+    def budget_caps(self) -> dict[str, float]:
+        """Cash each budget row leaves for new lines (``models.budget``'s M_B - K_B): its limit less
+        what open purchase orders still owe in it, or with carry-forward the same summed over the
+        rows of its scope so far; never below 0 (commitments over a limit leave nothing for new
+        lines, and the overspend they bring is not the plan's)."""
+        caps = {b.budget_id: b.limit - self.committed(b) for b in self.budgets}
+        if self.carry_budget_forward:
+            so_far: dict[tuple[str, str], float] = defaultdict(float)
+            for budget in sorted(self.budgets, key=lambda b: b.weeks[0]):
+                so_far[(budget.category, budget.supplier)] += caps[budget.budget_id]
+                caps[budget.budget_id] = so_far[(budget.category, budget.supplier)]
+        return {budget_id: max(0.0, cap) for budget_id, cap in caps.items()}
 
     @property
     def skus(self) -> tuple[str, ...]:
@@ -410,7 +439,8 @@ def _options(
     for row in rows_of(frame):
         supplier = suppliers[str(row.supplier)]
         # Orders are whole cases and whole order multiples at once: the pack is their lcm.
-        pack = math.lcm(int(row.order_multiple), int(case_pack.get(row.sku, 1)))
+        multiple, case = int(row.order_multiple), int(case_pack.get(row.sku, 1))
+        pack = math.lcm(multiple, case)
         option_id = f"{row.sku}|{row.supplier}|{row.ship_to}|{row.mode}"
         options[option_id] = Option(
             option_id=option_id,
@@ -424,6 +454,8 @@ def _options(
             lead_weeks=lead_weeks(float(row.lead_time_weeks)),
             lead_std_weeks=float(row.lead_time_std_weeks),
             deposit_share=supplier.deposit_share,
+            order_multiple=multiple,
+            case_pack=case,
         )
     return options
 
@@ -624,7 +656,7 @@ def build_problem(
     initial, arrivals = _starting_position(tables, as_of, horizon)
     points = _stock_points(demand, initial, arrivals, options)
     closed = closed_weeks(tables.get("supplier_closures"), as_of, horizon)
-    locked = _locked_units(tables.get("locked_orders"), options, as_of)
+    locked = _locked_units(tables.get("locked_orders"), options, as_of, horizon)
     order_slots = tuple(sorted(set(_order_slots(options, items, closed, horizon)) | set(locked)))
     bound_at = _reachable_demand(demand, safety, lanes, horizon, config.costs.backorders)
     pack_bound = {
@@ -674,6 +706,7 @@ def build_problem(
         penalties=_penalties(items, config),
         reservations=_reservations(tables.get("channel_reservations"), items, points, demand, horizon),
         forecast_method=forecast.method,
+        open_balances=_open_balances(tables.get("open_orders"), items, options, suppliers, as_of, horizon),
     )
 
 
@@ -699,14 +732,57 @@ def _starting_position(
     return initial, dict(arrivals)
 
 
-def _locked_units(frame: pd.DataFrame | None, options: Mapping[str, Option], as_of: date) -> dict[OrderSlot, float]:
+def _open_balances(
+    orders: pd.DataFrame | None,
+    items: Mapping[str, Item],
+    options: Mapping[str, Option],
+    suppliers: Mapping[str, Supplier],
+    as_of: date,
+    horizon: int,
+) -> dict[tuple[int, str, str], float]:
+    """Cash still owed on open purchase-order lines, due in their expected arrival week.
+
+    The open-orders table carries no price, so a line is valued as the model values a new one:
+    its deposit was paid when it was placed and the balance, (1 - deposit share) x unit cost x
+    units, falls due on arrival (``models.budget``'s cash rule). Unit cost and deposit share are
+    those of the cheapest sourcing option with the line's SKU, supplier and destination, else the
+    supplier's deposit share and the item's unit cost. Lines expected before the as-of date owe in
+    week 0, like their units; lines due after the horizon fall in no budget row.
+    """
+    due: dict[tuple[int, str, str], float] = defaultdict(float)
+    if orders is None or orders.empty:
+        return {}
+    cheapest: dict[tuple[str, str, str], Option] = {}
+    for option in sorted(options.values(), key=lambda o: (-o.unit_cost, o.option_id)):
+        cheapest[(option.sku, option.supplier, option.ship_to)] = option
+    for r in rows_of(orders):
+        sku, supplier = str(r.sku), str(r.origin)
+        if getattr(r, "origin_type", "supplier") != "supplier" or sku not in items:
+            continue
+        week = max(0, week_of(as_of, _as_date(r.expected_arrival)))
+        match = cheapest.get((sku, supplier, str(r.destination)))
+        if match is not None:
+            unit_cost, deposit = match.unit_cost, match.deposit_share
+        else:
+            unit_cost = items[sku].unit_cost
+            deposit = suppliers[supplier].deposit_share if supplier in suppliers else 0.0
+        if week < horizon and deposit < 1:
+            due[(week, items[sku].category, supplier)] += (1 - deposit) * unit_cost * float(r.quantity)
+    return dict(due)
+
+
+def _locked_units(
+    frame: pd.DataFrame | None, options: Mapping[str, Option], as_of: date, horizon: int
+) -> dict[OrderSlot, float]:
+    """Approved lines by slot; lines dated outside the plan's weeks are left out (validation warns:
+    ``locked_orders.order_date.in_horizon``)."""
     locked: dict[OrderSlot, float] = defaultdict(float)
     if frame is None:
         return locked
     for r in rows_of(frame):
         option_id = f"{r.sku}|{r.supplier}|{r.ship_to}|{r.mode}"
         week = week_of(as_of, _as_date(r.order_date))
-        if option_id in options and week >= 0:
+        if option_id in options and 0 <= week < horizon:
             locked[(option_id, week)] += float(r.quantity)
     return dict(locked)
 

@@ -277,12 +277,15 @@ def validate_inputs(
     inputs_uri: str,
     as_of: date | None = None,
     open_order_max_days_late: int = 28,
+    horizon_weeks: int | None = None,
 ) -> ValidationReport:
     """Check every supplied table against its contract and the cross-table rules."""
     started = time.perf_counter()
     as_of = infer_as_of(tables, as_of)
     typed = {name: t.typed for name, t in tables.items()}
-    ctx = RuleContext(as_of=as_of, open_order_max_days_late=open_order_max_days_late, frames=typed)
+    ctx = RuleContext(
+        as_of=as_of, open_order_max_days_late=open_order_max_days_late, frames=typed, horizon_weeks=horizon_weeks
+    )
     derived = derive_columns(typed, ctx)
     rules = build_rules({name: set(t.text.columns) for name, t in tables.items()}, ctx)
     failures = _structure_failures(tables, inputs_uri)

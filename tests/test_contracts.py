@@ -169,6 +169,31 @@ def test_warnings_do_not_stop_the_run(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("order_date", "warned"),
+    [
+        ("2026-12-07", False),  # week 1 of the plan starting Monday 2026-11-30
+        ("2026-11-23", True),  # before the plan starts: placed already, belongs in open_orders
+        ("2027-02-22", True),  # 12 weeks from 2026-11-30 end on 2027-02-21: a later run plans it
+        ("2027-02-15", False),  # the last week of the horizon
+    ],
+)
+def test_a_locked_order_outside_the_plans_weeks_is_a_warning_naming_the_row(
+    tmp_path: Path, order_date: str, warned: bool
+) -> None:
+    tables = dict(VALID_TABLES)
+    _replace("locked_orders", ",ocean,2026-12-07", f",ocean,{order_date}")(tables)
+    storage = LocalStorage(write_tables(tmp_path / "inputs", tables))
+    report = validate_inputs(load_input_tables(storage), inputs_uri=storage.uri, horizon_weeks=12)
+    assert report.is_valid
+    warnings = {f.rule: f for f in report.warnings}
+    assert ("locked_orders.order_date.in_horizon" in warnings) is warned
+    if warned:
+        failure = warnings["locked_orders.order_date.in_horizon"]
+        assert (failure.rows[0].row, failure.rows[0].value) == (1, order_date)
+        assert "open_orders" in failure.fix
+
+
 def test_parquet_inputs_validate_like_csv(tmp_path: Path) -> None:
     import pandas as pd
 

@@ -121,8 +121,10 @@ def test_cash_follows_payment_terms_and_budget_usage_prices_more_budget(run: Pla
     problem = run.problem
     payments = cash_payments(_purchases(problem), problem)
     # 600 x 6.90 = 4,140: 30% deposit (1,242) in week 0, the balance (2,898) on arrival in week 10.
+    # The open PO of 1,200 TEE-001 arriving in week 3 still owes its balance: 0.7 x 6.90 x 1,200 = 5,796.
     assert payments[["week", "kind", "cash"]].to_dict("records") == [
         {"week": 0, "kind": "deposit", "cash": pytest.approx(1242.0)},
+        {"week": 3, "kind": "committed", "cash": pytest.approx(5796.0)},
         {"week": 10, "kind": "balance", "cash": pytest.approx(2898.0)},
     ]
     week0 = problem.budgets[0].budget_id  # 60,000 for all purchases in week 0

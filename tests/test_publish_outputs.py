@@ -56,7 +56,8 @@ def test_purchase_plan_lines_carry_ids_cases_dates_and_reasons(outputs: PlanOutp
     assert len(lines) >= 1
     for row in lines.itertuples(index=False):
         assert row.po_id == f"PO-{row.order_date:%Y%m%d}-{row.supplier}-{row.ship_to}"
-        assert row.cases == pytest.approx(row.quantity / row.pack_size)
+        assert row.cases == pytest.approx(row.quantity / row.case_pack)
+        assert row.pack_size % row.case_pack == 0 and row.pack_size % row.order_multiple == 0
         assert row.arrival_date - row.order_date == timedelta(weeks=row.arrival_week - row.order_week)
         assert row.reason.startswith("covers week") and str(row.covers_from_week) in row.reason
     assert lines.groupby("po_id")["line"].apply(lambda s: s.tolist() == list(range(1, len(s) + 1))).all()

@@ -26,7 +26,7 @@ its downstream points' forecasts to its own when it orders.
 Budget (the planner's rows, its cash rule): a line pays its deposit share of the value in week
 0 and the balance in its arrival week L, against the rows covering those weeks, after the
 balances open purchase orders still owe in those weeks (an ERP budget check counts open
-commitments; the planner's model does not, see bench/RESULTS.md, "Backtest"). Lines
+commitments; so does the planner's model, ``models.budget``). Lines
 are taken in priority order - fewest weeks of cover (P / f) first, then the larger margin -
 each cut to the packs that still fit every budget row in scope, and
 deferred to next week when not even the MOQ fits. Purchase orders below the supplier's PO
@@ -339,14 +339,13 @@ class _Cash:
     left: dict[str, float]
 
     @classmethod
-    def of(cls, problem: PlanningProblem, open_orders: pd.DataFrame | None = None) -> _Cash:
-        cash = cls(problem.budgets, {b.budget_id: b.limit for b in problem.budgets})
-        for option, week, units in _open_balances(problem, open_orders):
-            share = 1 - option.deposit_share
-            for row in cash.rows:
-                if week in row.weeks and _in_scope(problem, row, option):
-                    cash.left[row.budget_id] -= share * option.unit_cost * units
-        return cash
+    def of(cls, problem: PlanningProblem, count_commitments: bool = True) -> _Cash:
+        """``count_commitments``: what open purchase orders still owe (``PlanningProblem.open_balances``,
+        the model's own rule) is taken off each row's limit first."""
+        return cls(
+            problem.budgets,
+            {b.budget_id: b.limit - (problem.committed(b) if count_commitments else 0.0) for b in problem.budgets},
+        )
 
     def _draws(self, problem: PlanningProblem, option: Option) -> list[tuple[str, float]]:
         """(budget row, cash per unit) pairs one unit of ``option`` ordered now draws on."""
@@ -371,23 +370,6 @@ class _Cash:
     def spend(self, problem: PlanningProblem, option: Option, units: float) -> None:
         for budget_id, per_unit in self._draws(problem, option):
             self.left[budget_id] -= per_unit * units
-
-
-def _open_balances(problem: PlanningProblem, open_orders: pd.DataFrame | None) -> list[tuple[Option, int, float]]:
-    """(option, week due, units) of each open purchase-order line; its option is the cheapest
-    matching SKU, supplier and ship-to (the open-orders table carries no mode or price)."""
-    if open_orders is None or open_orders.empty:
-        return []
-    by_key: dict[tuple[str, str, str], Option] = {}
-    for option in sorted(problem.options.values(), key=lambda o: -o.unit_cost):
-        by_key[(option.sku, option.supplier, option.ship_to)] = option  # the cheapest wins
-    due = []
-    for row in rows_of(open_orders[open_orders["origin_type"] == "supplier"]):
-        match = by_key.get((str(row.sku), str(row.origin), str(row.destination)))
-        if match is not None:
-            week = max(0, (pd.Timestamp(row.expected_arrival).date() - problem.as_of).days // 7)
-            due.append((match, week, float(row.quantity)))
-    return due
 
 
 def _min_packs(option: Option) -> int:
@@ -430,7 +412,7 @@ class RulePolicy:
         open_slots: set[tuple[str, int]],
     ) -> tuple[PurchaseRelease, ...]:
         problem = view.problem
-        cash = _Cash.of(problem, view.tables.get("open_orders") if self.count_commitments else None)
+        cash = _Cash.of(problem, self.count_commitments)
         packs: dict[str, int] = {}
         order: list[Option] = []
         for need in needs:

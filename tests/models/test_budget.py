@@ -14,6 +14,7 @@ import pyomo.environ as pyo
 import pytest
 
 from planning.checks import check_plan
+from planning.metrics import budget_usage, cash_by_week, cash_payments
 from tests.models.helpers import (
     AS_OF,
     budgets,
@@ -177,3 +178,71 @@ def test_checks_hold_carry_forward_budgets_to_their_running_total() -> None:
     tampered.loc[0, ["quantity", "line_value"]] = [16.0, 160.0]
     rules = {v.rule for v in check_plan(replace(solved.plan, purchases=tampered), solved.problem)}
     assert "budget" in rules
+
+
+def _owing(units: float, week: int) -> str:
+    """An open purchase order of SKU A from S, arriving on the Monday of ``week``."""
+    return table(
+        "order_id,sku,origin,origin_type,destination,quantity,expected_arrival",
+        [f"PO-OPEN,A,S,supplier,WH,{units},{monday(week)}"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("week2_limit", "expected_orders", "expected_overrun", "expected_cost"),
+    [
+        # Paid on arrival (deposit 0), lead 1: only an order of week 1 reaches week 2's 20 (week 0's
+        # would pay in week 1, whose limit is 0). The open PO's 6 units owe 6 x 10 = 60 in week 2, so
+        # 100 - 60 = 40 is left: 4 units; 20 - 6 - 4 = 10 lost x 20: 40 + 200 = 240.
+        # (Not counting the commitment: 10 units, 4 lost: 100 + 80 = 180.)
+        (100.0, {1: 4.0}, 0.0, 240.0),
+        # The commitment alone is 10 over a limit of 50: nothing is left for new lines and nothing
+        # new is bought: 14 lost x 20 = 280. The 10 already committed is no plan overrun (no
+        # 10 x 1000 constant in the objective); budget_usage shows it as headroom 50 - 60 = -10.
+        (50.0, {}, 0.0, 280.0),
+    ],
+)
+def test_what_open_purchase_orders_still_owe_counts_against_the_budget(
+    week2_limit: float, expected_orders: dict[int, float], expected_overrun: float, expected_cost: float
+) -> None:
+    tables = one_sku(
+        [0, 0, 20],
+        items=PRICED,
+        suppliers=suppliers(supplier(deposit=0.0)),
+        sourcing_options=options(option(lead=1)),
+        budgets=weekly(1000, 0, week2_limit),
+        open_orders=_owing(6, 2),
+    )
+    solved = solve(tables, weeks=3)
+    assert solved.orders() == expected_orders
+    budget_overrun = sum(v for k, v in solved.plan.overruns.items() if k.startswith("budget:"))
+    assert budget_overrun == pytest.approx(expected_overrun)
+    assert solved.objective == pytest.approx(expected_cost)
+    # Published: the week-2 row spends the commitment plus the new line's balance.
+    payments = cash_payments(solved.plan.purchases, solved.problem)
+    usage = budget_usage(payments, solved.problem, {}, solved.plan.overruns).set_index("first_week")
+    assert usage.loc[2, "committed"] == pytest.approx(60.0)
+    assert usage.loc[2, "spend"] == pytest.approx(60.0 + 10 * expected_orders.get(1, 0.0))
+    assert usage.loc[2, "headroom"] == pytest.approx(week2_limit - usage.loc[2, "spend"])
+    assert ("owe 10 USD more than this limit" in usage.loc[2, "note"]) == (week2_limit == 50.0)
+    by_week = cash_by_week(payments, solved.problem, {})
+    assert by_week["committed"].tolist() == pytest.approx([0.0, 0.0, 60.0])
+    assert by_week["cash_paid"].tolist() == pytest.approx([0.0, 0.0, 60.0 + 10 * expected_orders.get(1, 0.0)])
+
+
+def test_the_plan_check_counts_commitments() -> None:
+    """A plan that fits the limit only if the open PO's balance is forgotten is refused."""
+    tables = one_sku(
+        [0, 0, 20],
+        items=PRICED,
+        suppliers=suppliers(supplier(deposit=0.0)),
+        sourcing_options=options(option(lead=1)),
+        budgets=weekly(1000, 0, 100),
+        open_orders=_owing(6, 2),
+    )
+    solved = solve(tables, weeks=3)
+    bigger = solved.plan.purchases.assign(quantity=10.0, line_value=100.0)  # fits 100 without the 60 owed
+    violations = check_plan(replace(solved.plan, purchases=bigger), solved.problem)
+    assert any(
+        v.rule == "budget" and "new spend 100.00 > 40.00 left by the limit 100.00" in v.detail for v in violations
+    )

@@ -68,7 +68,8 @@ def test_orders_are_whole_packs_of_lcm_case_pack_and_order_multiple(
 ) -> None:
     tables = one_sku([25], items=items(item(case_pack=case_pack)), sourcing_options=options(option(multiple=multiple)))
     solved = solve(tables, weeks=1)
-    assert solved.plan.purchases["pack_size"].tolist() == [pack]
+    purchases = solved.plan.purchases
+    assert purchases[["pack_size", "case_pack", "order_multiple"]].values.tolist() == [[pack, case_pack, multiple]]
     assert solved.orders() == {0: quantity}
     assert solved.objective == pytest.approx(expected_cost)
 
@@ -225,3 +226,21 @@ def test_locked_order_below_moq_is_kept_as_approved() -> None:
     # The supplier accepted 40 units: 40 x 10 + holding 40 + 10 = 450, as without an MOQ.
     assert solved.orders() == {0: 40.0}
     assert solved.objective == pytest.approx(450.0)
+
+
+def test_locked_orders_dated_outside_the_plans_weeks_are_left_out() -> None:
+    """Validation warns about them (``locked_orders.order_date.in_horizon``); the plan leaves them out
+    rather than publish a line in a week it does not plan."""
+    locked = table(
+        LOCKED_HEADER,
+        [
+            f"BEFORE,A,S,WH,standard,{monday(-1)},40",  # placed already: an open order now
+            f"AFTER,A,S,WH,standard,{monday(3)},40",  # after the 3-week horizon
+        ],
+    )
+    solved = solve(one_sku([0, 0, 30], sourcing_options=options(option(lead=1)), locked_orders=locked), weeks=3)
+    assert solved.problem.locked_units == {}
+    # As if unlocked: 30 ordered in week 1 for week 2, 300.
+    assert solved.orders() == {1: 30.0}
+    assert not solved.plan.purchases["locked"].any()
+    assert solved.objective == pytest.approx(300.0)
