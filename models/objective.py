@@ -9,6 +9,10 @@ safety_stock_cost      sum rho_i g[i,l,t]
 fill_rate_cost         sum phi_i h[i]
 capacity_overrun_cost  sum kappa_l u[l,t] + sum kappa_s u[s,t]   location space, supplier capacity
 budget_overrun_cost    sum beta r_B                                 priced above everything else
+plan_change_cost       sum_{(o,t) in W} lam (y[o,t] if (o,t) not in Y' else 1 - y[o,t])
+                       Y': slots with a line in last week's plan, W: order slots of weeks
+                       t < window, not locked; a line added or dropped costs lam, a moved one 2 lam
+                       (nervousness has a price; 0 without an earlier plan)
 end_of_horizon_credit  - sum_{i,l} theta c_i I[i,l,T-1]             closing stock keeps value,
                                                                     so the plan does not run dry
 minimise the sum of all terms.
@@ -31,6 +35,7 @@ COST_TERMS = (
     "reservation_cost",
     "capacity_overrun_cost",
     "budget_overrun_cost",
+    "plan_change_cost",
     "end_of_horizon_credit",
 )
 
@@ -65,8 +70,17 @@ def define_objective(m: pyo.ConcreteModel, problem: PlanningProblem) -> None:
         + pen.supplier_capacity_overrun * sum(m.supplier_capacity_overrun.values())
     )
     m.budget_overrun_cost = pyo.Expression(expr=pen.budget_overrun * sum(m.budget_overrun.values()))
+    m.plan_change_cost = pyo.Expression(expr=_plan_change_cost(m, problem))
     m.end_of_horizon_credit = pyo.Expression(
         expr=-pen.end_of_horizon_value_share
         * sum(items[i].unit_cost * m.inventory[i, loc, last] for i, loc in problem.stock_points)
     )
     m.total_cost = pyo.Objective(expr=sum(getattr(m, term) for term in COST_TERMS), sense=pyo.minimize)
+
+
+def _plan_change_cost(m: pyo.ConcreteModel, problem: PlanningProblem) -> pyo.Expression | float:
+    prior, pen = problem.prior_lines, problem.penalties
+    if prior is None or pen.plan_change <= 0:
+        return 0.0
+    charged = [s for s in m.ORDER_SLOTS if s[1] < pen.plan_change_window and s not in problem.locked_units]
+    return pen.plan_change * sum(1 - m.order_line[s] if s in prior else m.order_line[s] for s in charged)

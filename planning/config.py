@@ -71,6 +71,15 @@ class CostConfig(_Strict):
         100.0, description="Penalty per unit ordered above a supplier's weekly capacity."
     )
     carry_budget_forward: bool = Field(False, description="Unused budget of a week rolls into the next weeks.")
+    plan_change_penalty: NonNegative = Field(
+        15.0,
+        description="Cost charged per order line that a re-plan adds to or drops from last week's plan "
+        "within plan_change_window_weeks (a moved line counts twice); 0 = re-plan freely. The default is "
+        "one line cost: re-working a line costs a buyer about as much as placing one.",
+    )
+    plan_change_window_weeks: int = Field(
+        4, ge=0, description="Weeks from this plan's first in which changes to last week's lines are charged."
+    )
     end_of_horizon_value_share: Fraction = Field(
         0.5, description="Closing stock is credited at this share of unit cost so the plan does not run dry."
     )

@@ -117,6 +117,8 @@ class Penalties:
     capacity_overrun: float  # per unit-week (or litre-week) above a location's capacity
     supplier_capacity_overrun: float  # per unit ordered above a supplier's weekly capacity
     end_of_horizon_value_share: float
+    plan_change: float = 0.0  # per order line added to or dropped from last week's plan
+    plan_change_window: int = 0  # weeks (from week 0) in which such changes are charged
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,9 @@ class PlanningProblem:
     # Cash open purchase orders still owe, by the week it falls due: (week, category, supplier) -> cash.
     # Catalogue-wide like the budgets it draws on: ``restrict`` keeps all of it.
     open_balances: Mapping[tuple[int, str, str], float] = field(default_factory=dict)
+    # Order slots where last week's plan had a line (``planning.warm_start.with_prior_lines``);
+    # None: no earlier plan, so no change is charged.
+    prior_lines: frozenset[OrderSlot] | None = None
     forecast_method: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -859,6 +864,8 @@ def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
         capacity_overrun=costs.capacity_overrun_penalty,
         supplier_capacity_overrun=costs.supplier_capacity_overrun_penalty,
         end_of_horizon_value_share=costs.end_of_horizon_value_share,
+        plan_change=costs.plan_change_penalty,
+        plan_change_window=costs.plan_change_window_weeks,
     )
 
 

@@ -25,6 +25,7 @@ from planning.plan import PlanTables
 from planning.plan_vs_actual import PlanVsActual
 from planning.problem import PlanningProblem, build_problem
 from planning.solve import NoPlanFoundError, PlanStatus, SolveReport
+from planning.warm_start import start_from_plan, with_prior_lines
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +95,17 @@ def optimize_problem(
 ) -> OptimizeResult:
     """The plan with its proven gap: the whole model, or column generation over SKU blocks.
 
-    ``previous_plan``: an earlier run's published ``purchase_plan`` and ``transfer_plan``; column
-    generation shifts them onto this week (``planning.warm_start``) and offers them to the master
-    as one plan per block (the whole model takes no start).
+    ``previous_plan``: an earlier run's published ``purchase_plan`` and ``transfer_plan``. Its lines
+    are the ones a re-plan is charged for changing (``costs.plan_change_penalty``); column
+    generation also shifts them onto this week (``planning.warm_start``) and offers them to the
+    master as one plan per block (the whole model takes no start).
     """
+    if previous_plan is not None:
+        problem = with_prior_lines(problem, previous_plan[0])
     frozen = config.horizon.frozen_weeks
     if solve_method(problem, config.decomposition) == "whole":
         return optimize(problem, config.solver, frozen_weeks=frozen)
     from planning.colgen import plan_by_columns
-    from planning.warm_start import start_from_plan
 
     start = start_from_plan(problem, *previous_plan) if previous_plan is not None else None
     planned = plan_by_columns(problem, config.solver, config.decomposition, start=start, frozen_weeks=frozen)

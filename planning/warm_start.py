@@ -19,7 +19,7 @@ blocks' first pass starting), and gives it to every block's MIP as its first inc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -50,24 +50,7 @@ def orders_from_plan(problem: PlanningProblem, purchases: pd.DataFrame) -> dict[
     Raises:
         ValueError: ``purchases`` lacks one of the columns the mapping needs.
     """
-    missing = [column for column in PLAN_COLUMNS if column not in purchases.columns]
-    if missing:
-        raise ValueError(f"purchase_plan: columns {missing} missing; cannot start from last week's plan")
-    option_of = {(o.sku, o.supplier, o.ship_to, o.mode): o.option_id for o in problem.options.values()}
-    slots = set(problem.order_slots)
-    units: dict[OrderSlot, float] = {}
-    keys = zip(*(purchases[c].astype(str).tolist() for c in ("sku", "supplier", "ship_to", "mode")), strict=True)
-    quantities = purchases["quantity"].astype(float).tolist()
-    for key, order_date, quantity in zip(keys, purchases["order_date"].tolist(), quantities, strict=True):
-        option_id = option_of.get(key)
-        if option_id is None:
-            continue
-        days = (_as_date(order_date) - problem.as_of).days
-        if days < 0 or days % 7:
-            continue
-        slot = (option_id, days // 7)
-        if slot in slots:
-            units[slot] = units.get(slot, 0.0) + quantity
+    units = _units_by_slot(problem, purchases)
     packs: dict[OrderSlot, int] = {}
     for slot, quantity in units.items():
         option = problem.options[slot[0]]
@@ -111,3 +94,34 @@ def _as_date(value: object) -> date:
     if isinstance(value, date):
         return value
     return pd.Timestamp(str(value)).date()
+
+
+def _units_by_slot(problem: PlanningProblem, purchases: pd.DataFrame) -> dict[OrderSlot, float]:
+    """Units of the published lines per order slot of ``problem`` (lines no slot holds are left out)."""
+    missing = [column for column in PLAN_COLUMNS if column not in purchases.columns]
+    if missing:
+        raise ValueError(f"purchase_plan: columns {missing} missing; cannot start from last week's plan")
+    option_of = {(o.sku, o.supplier, o.ship_to, o.mode): o.option_id for o in problem.options.values()}
+    slots = set(problem.order_slots)
+    units: dict[OrderSlot, float] = {}
+    keys = zip(*(purchases[c].astype(str).tolist() for c in ("sku", "supplier", "ship_to", "mode")), strict=True)
+    quantities = purchases["quantity"].astype(float).tolist()
+    for key, order_date, quantity in zip(keys, purchases["order_date"].tolist(), quantities, strict=True):
+        option_id = option_of.get(key)
+        if option_id is None:
+            continue
+        days = (_as_date(order_date) - problem.as_of).days
+        if days < 0 or days % 7:
+            continue
+        slot = (option_id, days // 7)
+        if slot in slots:
+            units[slot] = units.get(slot, 0.0) + quantity
+    return units
+
+
+def with_prior_lines(problem: PlanningProblem, purchases: pd.DataFrame) -> PlanningProblem:
+    """``problem`` knowing where last week's published plan placed its lines, so that changing them
+    is charged (``models.objective``'s plan_change_cost). Lines that no slot of this week can
+    hold (an option gone, a week now closed) are not there to keep."""
+    lines = frozenset(slot for slot, units in _units_by_slot(problem, purchases).items() if units > 0)
+    return replace(problem, prior_lines=lines)

@@ -6,6 +6,9 @@
 * inventory turnover (annual) = cost of goods sold / average inventory value x 52 / W;
 * sell-through = served / (served + closing stock at the end of the window);
 * weeks of supply = average closing units / average weekly demand;
+* lines changed per week (nervousness) = purchase lines (option and order date) the week's plan
+  added or dropped against the previous week's over the dates both cover, averaged over the
+  weeks; empty for rules, whose plan is only the week's orders;
 * purchase spend = value of the lines firmed; cash paid (deposits when ordering, balances on
   arrival) against the overall budget rows (all categories and suppliers) of the window;
 * costs: holding = sum closing x h_i (items override, else holding rate x unit cost);
@@ -51,6 +54,7 @@ OUTCOME_COLUMNS = (
     "weeks_of_supply",
     "purchase_lines",
     "purchase_orders",
+    "lines_changed_per_week",
     "purchase_spend",
     "cash_paid",
     "budget",
@@ -179,6 +183,9 @@ def policy_outcomes(
         "weeks_of_supply": _ratio(float(stock["closing"].sum()) / max(weeks, 1), demand / max(weeks, 1)),
         "purchase_lines": len(purchases),
         "purchase_orders": int(purchases[["supplier", "ship_to", "order_date"]].drop_duplicates().shape[0]),
+        "lines_changed_per_week": (
+            float(run.plan_changes["lines_changed"].mean()) if not run.plan_changes.empty else np.nan
+        ),
         "purchase_spend": float(purchases["line_value"].sum()),
         "cash_paid": float(cash.sum()),
         "budget": float(budget.sum()) if budget.notna().any() else np.nan,
@@ -207,6 +214,7 @@ def after_warmup(run: PolicyRun, first_week: date) -> PolicyRun:
         purchases=since(run.purchases, "order_date"),
         transfers=since(run.transfers, "ship_date"),
         cash=since(run.cash, "week_start"),
+        plan_changes=since(run.plan_changes, "week_start"),
     )
 
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -97,6 +97,7 @@ class PlannerPolicy:
     solve_seconds: list[float] = field(default_factory=list)
     warm_start: bool = True
     last_plan: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    last_week: date | None = None  # the last plan's last week
 
     def decide(self, view: WeekView) -> Decisions:
         previous = self.last_plan if self.warm_start else None
@@ -107,11 +108,33 @@ class PlannerPolicy:
                 result.report,
             )
         run = finish_run(view.problem.as_of, view.problem, result, view.forecast, view.config)
+        changes = None
+        if self.last_plan is not None and self.last_week is not None:
+            changes = lines_changed(self.last_plan[0], run.plan.purchases, view.problem.as_of, self.last_week)
         self.last_plan = (run.plan.purchases, run.plan.transfers)
+        self.last_week = view.problem.week_starts[-1]
         self.solve_seconds.append(sum(result.stage_seconds.values()))
         if self.keep_runs:
             self.runs.append(run)
-        return first_week_decisions(run, view.problem)
+        return replace(first_week_decisions(run, view.problem), plan_changes=changes)
+
+
+LINE_KEY = ("sku", "supplier", "ship_to", "mode", "order_date")
+
+
+def lines_changed(previous: pd.DataFrame, current: pd.DataFrame, first: date, last: date) -> int:
+    """Purchase lines (option and order date) in one plan but not the other, ordered from ``first``
+    (the current plan's first week) to ``last`` (the earlier plan's last week), the dates both
+    cover. A moved line counts twice (dropped and added), as ``models.objective``'s
+    plan_change_cost charges it."""
+
+    def keys(plan: pd.DataFrame) -> set[tuple[str, ...]]:
+        dates = pd.to_datetime(plan["order_date"]).dt.date
+        inside = (plan["quantity"] > 0) & (dates >= first) & (dates <= last)
+        part = plan[inside]
+        return set(zip(*(part[c].astype(str) for c in LINE_KEY[:-1]), dates[inside].astype(str), strict=True))
+
+    return len(keys(previous) ^ keys(current))
 
 
 def first_week_decisions(run: PlanRun, problem: PlanningProblem) -> Decisions:

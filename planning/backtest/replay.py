@@ -98,6 +98,9 @@ class PolicyRun:
     transfers: pd.DataFrame  # simulate.TRANSFER_LOG_COLUMNS
     cash: pd.DataFrame  # week_start, cash_paid
     seconds: dict[str, float]
+    # week_start, lines_changed: the policy's nervousness (``Decisions.plan_changes``); weeks it
+    # had no earlier plan to compare with, or plans no further than the week, are left out.
+    plan_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["week_start", "lines_changed"]))
 
 
 def replay(
@@ -133,7 +136,7 @@ def replay(
     sim = Simulator.from_tables(
         tables["inventory"], tables.get("open_orders"), backorders=config.costs.backorders, noise_seed=noise_seed
     )
-    stock, purchases, transfers, cash = [], [], [], []
+    stock, purchases, transfers, cash, changes = [], [], [], [], []
     seconds = {"problem": 0.0, "decide": 0.0, "simulate": 0.0}
     for k in range(weeks):
         week = start + timedelta(weeks=k)
@@ -152,6 +155,8 @@ def replay(
         purchases.append(outcome.purchases)
         transfers.append(outcome.transfers)
         cash.append({"week_start": week, "cash_paid": outcome.cash_paid})
+        if decisions.plan_changes is not None:
+            changes.append({"week_start": week, "lines_changed": decisions.plan_changes})
         log.info(
             "%s week %s: %d lines, %d transfers", policy.name, week, len(decisions.purchases), len(decisions.transfers)
         )
@@ -163,6 +168,7 @@ def replay(
         transfers=_concat(transfers),
         cash=pd.DataFrame(cash, columns=["week_start", "cash_paid"]),
         seconds=seconds,
+        plan_changes=pd.DataFrame(changes, columns=["week_start", "lines_changed"]),
     )
 
 

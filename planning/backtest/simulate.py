@@ -118,6 +118,9 @@ class Decisions:
 
     purchases: tuple[PurchaseRelease, ...] = ()
     transfers: tuple[TransferRelease, ...] = ()
+    # Lines the policy's plan added or dropped against its previous plan over the weeks both
+    # cover (nervousness); None for a policy that plans no further than this week.
+    plan_changes: int | None = None
 
 
 @dataclass(slots=True)

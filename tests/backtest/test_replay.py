@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from planning.backtest.engine import run_backtest
-from planning.backtest.policies import PlannerPolicy, WeekView, reorder_point_policy
+from planning.backtest.policies import PlannerPolicy, WeekView, lines_changed, reorder_point_policy
 from planning.backtest.replay import ForecastCache, replay, tables_as_known, typed_tables
 from planning.backtest.settings import BacktestSettings
 from planning.backtest.simulate import Decisions, InTransit, Simulator
@@ -112,6 +112,34 @@ def test_the_planner_firms_exactly_the_first_week_of_its_plan() -> None:
         assert sorted(zip(first["sku"], first["quantity"], strict=True)) == sorted(
             zip(placed["sku"], placed["quantity"], strict=True)
         )
+
+
+def test_nervousness_counts_the_lines_a_replan_changed() -> None:
+    planner = PlannerPolicy(keep_runs=True)
+    run = replay(tiny_tables(), planner, tiny_config(), start=START, weeks=3)
+    # Weeks 2 and 3 each compare with the plan before them; week 1 has none.
+    assert run.plan_changes["week_start"].tolist() == [START + timedelta(weeks=1), START + timedelta(weeks=2)]
+    for k in (1, 2):
+        before, after = planner.runs[k - 1].plan.purchases, planner.runs[k].plan.purchases
+        last = START + timedelta(weeks=k - 1 + tiny_config().horizon.weeks - 1)
+        expected = lines_changed(before, after, START + timedelta(weeks=k), last)
+        assert run.plan_changes["lines_changed"].iloc[k - 1] == expected
+    rule = replay(tiny_tables(), reorder_point_policy(1.0), tiny_config(), start=START, weeks=2)
+    assert rule.plan_changes.empty  # a rule plans no further than the week
+
+
+def test_lines_changed_counts_added_dropped_and_moved_lines_inside_the_common_dates() -> None:
+    def plan(*lines: tuple[str, date, float]) -> pd.DataFrame:
+        rows = [(sku, "S", "WH", "standard", when, qty) for sku, when, qty in lines]
+        return pd.DataFrame(rows, columns=["sku", "supplier", "ship_to", "mode", "order_date", "quantity"])
+
+    w = [START + timedelta(weeks=k) for k in range(6)]
+    previous = plan(("A", w[0], 5), ("A", w[1], 5), ("B", w[2], 5), ("C", w[4], 5), ("D", w[5], 5))
+    # A's week-1 line kept (a new quantity is no new line), B's moved from week 2 to 3 (2), C's
+    # dropped (1), E's added (1); A's week 0 (already placed) and D's week 5 (past the earlier plan's
+    # last week, 4) are outside the dates both plans cover.
+    current = plan(("A", w[1], 9), ("B", w[3], 5), ("E", w[2], 5), ("D", w[5], 0), ("F", w[5], 5))
+    assert lines_changed(previous, current, w[1], w[4]) == 4
 
 
 def test_shared_forecasts_are_made_once_per_week() -> None:

@@ -112,6 +112,7 @@ def test_every_named_cost_term() -> None:
         "reservation_cost": 0.0,  # no channel reservations here: priced in test_channel_allocation
         "capacity_overrun_cost": 50.0,  # MKT: (30 - 25) x 2 weeks x 5
         "budget_overrun_cost": 10000.0,  # A: 200 paid - 190 = 10 x 1000
+        "plan_change_cost": 0.0,  # no earlier plan: priced in test_plan_change
         "end_of_horizon_credit": -165.0,  # -0.5 x 10 x (T 2 + C 30 + D 1)
     }
     assert set(expected) == set(COST_TERMS)
