@@ -334,7 +334,17 @@ COST_BREAKDOWN = OutputContract(
     title="Cost breakdown",
     description="The objective's named cost terms.",
     key=("term",),
-    columns=(_c("term", STRING, "Cost term."), _c("cost", FLOAT, "Value.", "currency")),
+    columns=(
+        _c(
+            "term",
+            STRING,
+            "Cost term (models/objective.py): purchase, ordering (line and PO fixed costs), holding, "
+            "transfer, shortage, safety-stock, fill-rate and reservation shortfalls, capacity and budget "
+            "overruns, plan_change_cost (lines added to or dropped from last week's plan x "
+            "costs.plan_change_penalty), and the end-of-horizon credit (negative).",
+        ),
+        _c("cost", FLOAT, "Value.", "currency"),
+    ),
 )
 
 BUDGET_SHADOW_PRICES = OutputContract(
