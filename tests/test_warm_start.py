@@ -136,6 +136,10 @@ def test_the_weekly_run_starts_the_blocks_from_last_weeks_plan() -> None:
     warm = optimize_problem(problem, run_config, previous_plan=(cold.plan.purchases, cold.plan.transfers))
     assert warm.details["start_plan_cost"] is not None
     assert warm.report.objective is not None and warm.report.objective <= warm.details["start_plan_cost"] + 1e-6
+    # Last week's lines are priced to keep (plan_change_cost), block by block: the published
+    # terms, that constant included, still add up to the objective.
+    assert cold.plan.costs["plan_change_cost"] == 0.0 and warm.plan.costs["plan_change_cost"] >= 0.0
+    assert sum(warm.plan.costs.values()) == pytest.approx(warm.report.objective, rel=1e-9)
     # Without a whole model the budget prices are the master LP's duals of the budget rows.
     prices = warm.budget_prices
     assert set(prices) == {b.budget_id for b in problem.budgets} and all(price >= 0 for price in prices.values())
