@@ -1,7 +1,8 @@
 """Transfers between own locations along lanes, with minimum shipments.
 
 Symbols (i: SKU, f -> d: lane with lead time L_fd, t: ship week):
-  x[i,f,d,t] >= 0          units shipped; received at d in week t + L_fd
+  x[i,f,d,t] in Z+          whole units shipped; received at d in week t + L_fd (a warehouse
+                            picks and ships units, not fractions of one)
   w[f,d,t]   in {0,1}       the lane ships in week t (only lanes with a minimum shipment)
 
   (minimum shipment)  sum_i x[i,f,d,t] >= S_fd * w[f,d,t]
@@ -22,7 +23,7 @@ def define_transfers(m: pyo.ConcreteModel, problem: PlanningProblem, index: Mode
     m.TRANSFER_SLOTS = pyo.Set(initialize=problem.transfer_slots, dimen=4, ordered=True)
     m.LANE_WEEKS = pyo.Set(initialize=index.lane_weeks, dimen=3, ordered=True)
     m.transfer = pyo.Var(
-        m.TRANSFER_SLOTS, domain=pyo.NonNegativeReals, bounds=lambda _, *slot: (0, problem.transfer_bound[slot])
+        m.TRANSFER_SLOTS, domain=pyo.NonNegativeIntegers, bounds=lambda _, *slot: (0, problem.transfer_bound[slot])
     )
     m.lane_used = pyo.Var(m.LANE_WEEKS, domain=pyo.Binary)
 

@@ -21,6 +21,11 @@ relaxation of X_k. At the same node limit it is often the higher of the two, bec
 packs are what keeps a block's branch-and-bound open (``bench/RESULTS.md``, issue 13 item 4);
 its plans are not columns (their packs are fractional).
 
+Transfers are whole units, but the pricing MIP treats them as continuous (a relaxation, so its
+bound stays valid; integer transfers made it several times slower): a plan's transfers are
+rounded down to whole units and the rest of the plan re-solved as an LP (``_whole_transfers``)
+before it becomes a column.
+
 A ``Column`` is one feasible plan of a block: its values, own cost, row use and POs. Columns
 also come from fixing a plan's orders and solving the rest as an LP (``complete``): the safe
 plan (no orders, no transfers: always feasible, so the master MIP always has a plan), last
@@ -249,11 +254,13 @@ def price_block(task: PricingTask) -> PricingResult:
     """Solve one block's pricing MIP (runs on a worker). Its bound is valid at any stopping point."""
     started = time.perf_counter()
     model = _with_cost(task.form.model, task.cost, task.constant)
+    # Transfers are whole units in every column but continuous here (see the module docstring).
+    integer = task.form.model.integer & ~_transfer_mask(task.form)
     if task.relax_packs:
-        integer = model.integer.copy()
         integer[[column for column, _ in task.form.pack_columns]] = False
-        model = arrays_with(model, integer=integer)
-    result = solve_arrays(model, task.settings, highs_options=task.highs_options, start=task.start)
+    result = solve_arrays(
+        arrays_with(model, integer=integer), task.settings, highs_options=task.highs_options, start=task.start
+    )
     report = result.report
     bound = report.best_bound
     if bound is None or not math.isfinite(bound):
@@ -264,7 +271,9 @@ def price_block(task: PricingTask) -> PricingResult:
         block=task.form.index,
         bound=float(bound) if bound is not None else -math.inf,
         objective=report.objective if report.has_plan else None,
-        x=result.x if report.has_plan and not task.relax_packs else None,
+        x=_whole_transfers(task.form, model, result.x, task.settings)
+        if result.x is not None and report.has_plan and not task.relax_packs
+        else None,
         nodes=report.mip_node_count,
         clock_stopped=report.status in (PlanStatus.TIME_LIMIT_WITH_PLAN, PlanStatus.BACKSTOP_WITH_PLAN)
         or report.backstop_fired
@@ -297,11 +306,28 @@ def complete(
     source: str,
     shut: frozenset[tuple[str, str, int]] = frozenset(),
 ) -> Column | None:
-    """The block's best plan with these orders (and shipments, if given) fixed: an LP. None if infeasible.
+    """The block's best plan with these orders (and shipments, if given) fixed. None if infeasible.
 
     ``shut``: lane-weeks (from, to, week) nothing may ship on.
     """
-    model = form.model
+    x = _with_orders_fixed(form, form.model, packs, shipped, shut, settings)
+    return None if x is None else column_of(form, x, source)
+
+
+def _with_orders_fixed(
+    form: BlockForm,
+    model: ArrayModel,
+    packs: Mapping[OrderSlot, int],
+    shipped: Mapping[TransferSlot, float] | None,
+    shut: frozenset[tuple[str, str, int]],
+    settings: SolverConfig,
+) -> NDArray[np.float64] | None:
+    """``model``'s best plan with the block's orders fixed at ``packs``, in whole-unit transfers.
+
+    With the orders (and, if given, the shipments) fixed the rest is an LP. Its transfers may
+    be fractions of a unit; they are then rounded down and the LP solved once more around them
+    (``_whole_transfers``). None if infeasible.
+    """
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
     for column, slot in form.pack_columns:
         count = float(min(max(packs.get(slot, 0), 0), upper[column]))
@@ -310,7 +336,7 @@ def complete(
         lower[column] = upper[column] = 1.0 if packs.get(slot, 0) > 0 else 0.0
     if shipped is not None:
         for column, tslot in form.transfer_columns:
-            value = min(max(shipped.get(tslot, 0.0), 0.0), upper[column])
+            value = min(math.floor(max(shipped.get(tslot, 0.0), 0.0) + INTEGRAL), upper[column])
             lower[column] = upper[column] = value
     for column, (_, origin, destination, week) in form.transfer_columns:
         if (origin, destination, week) in shut:
@@ -319,7 +345,38 @@ def complete(
     result = solve_arrays(fixed, settings)
     if result.x is None or result.report.status is not PlanStatus.OPTIMAL:
         return None
-    return column_of(form, result.x, source)
+    return _whole_transfers(form, fixed, result.x, settings)
+
+
+def _transfer_mask(form: BlockForm) -> NDArray[np.bool_]:
+    mask = np.zeros(form.size, dtype=np.bool_)
+    mask[[column for column, _ in form.transfer_columns]] = True
+    return mask
+
+
+def _whole_transfers(
+    form: BlockForm, model: ArrayModel, x: NDArray[np.float64], settings: SolverConfig
+) -> NDArray[np.float64] | None:
+    """``x`` with its transfers rounded down to whole units and the continuous rest re-solved.
+
+    Rounding down keeps the plan feasible: the origin keeps what it no longer ships, and what the
+    destination misses is priced as shortfall. Solving for whole units exactly (a MIP per block
+    and column) made column generation several times slower on the demo for a fraction of a
+    unit per lane-week. Orders and PO indicators are fixed at ``x``; None if the LP fails.
+    """
+    mask = _transfer_mask(form)
+    if np.all(np.abs(x[mask] - np.round(x[mask])) <= INTEGRAL):
+        return x
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    integer = form.model.integer
+    lower[integer] = upper[integer] = np.clip(np.round(x[integer]), lower[integer], upper[integer])
+    whole = np.clip(np.floor(x[mask] + INTEGRAL), lower[mask], upper[mask])
+    lower[mask] = upper[mask] = whole
+    fixed = arrays_with(model, col_lower=lower, col_upper=upper, integer=np.zeros_like(model.integer))
+    result = solve_arrays(fixed, settings)
+    if result.x is None or result.report.status is not PlanStatus.OPTIMAL:
+        return None
+    return result.x
 
 
 def safe_column(form: BlockForm, settings: SolverConfig) -> Column:

@@ -74,6 +74,9 @@ def _orders(plan: PlanTables, problem: PlanningProblem) -> list[Violation]:
             found.append(Violation("arrives_in_horizon", f"{row.po_id} {row.sku}: arrives after the horizon"))
         if (option.option_id, row.order_week) not in problem.order_pack_bound:
             found.append(Violation("closed_week", f"{row.po_id} {row.sku}: ordered in a week the supplier is closed"))
+    for row in rows_of(plan.transfers):  # a warehouse ships whole units
+        if abs(row.quantity - round(row.quantity)) > TOLERANCE:
+            found.append(Violation("whole_units", f"{row.transfer_id} {row.sku}: {row.quantity} is not whole units"))
     return found
 
 

@@ -627,8 +627,9 @@ def _transfer_slots(
                 useful = bound_at.get((sku, destination, t + lane.lead_weeks), 0.0)
                 if useful > 0:  # nothing to move for: no slot
                     slots.append((sku, origin, destination, t))
-                    # A shipment must be able to reach the lane minimum, even if that overshoots.
-                    bounds[(sku, origin, destination, t)] = max(useful, lane.min_shipment)
+                    # A shipment must be able to reach the lane minimum, even if that overshoots;
+                    # whole units, so the last fraction of reachable demand can still be sent.
+                    bounds[(sku, origin, destination, t)] = float(math.ceil(max(useful, lane.min_shipment) - 1e-9))
     return tuple(slots), bounds
 
 

@@ -7,9 +7,12 @@ location, a lost sale 990 unless the price is lowered.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from tests.models.helpers import item, items, lanes, monday, one_sku, option, options, solve
+from planning.checks import check_plan
+from tests.models.helpers import inventory, item, items, lanes, monday, one_sku, option, options, solve
 
 
 def test_transfer_arrives_lane_lead_time_later() -> None:
@@ -76,3 +79,20 @@ def test_transfer_cost_against_a_direct_option(lane_cost: float, expected_ship_t
     assert solved.orders("ship_to") == {expected_ship_to: 10.0}
     assert solved.plan.transfers["quantity"].sum() == (10.0 if expected_ship_to == "WH" else 0.0)
     assert solved.objective == pytest.approx(expected_cost)
+
+
+def test_transfers_move_whole_units() -> None:
+    tables = one_sku(
+        {"MKT": [2.5]},
+        inventory=inventory({("A", "WH"): 10, ("A", "MKT"): 0}),
+        transfer_lanes=lanes(("WH", "MKT", 0, 0.5, 0)),
+    )
+    solved = solve(tables, weeks=1)
+    # Fractions of a unit would ship 2.5: 2.5 x 0.5 + 7.5 held at WH = 8.75. Whole units ship 3:
+    # 3 x 0.5 + 7 held at WH + 0.5 left at MKT = 9.0 (2 would lose half a sale at 990).
+    assert solved.plan.transfers["quantity"].tolist() == [3.0]
+    assert solved.objective == pytest.approx(9.0)
+    # The plan check refuses a fraction of a unit on a transfer line.
+    fractional = solved.plan.transfers.assign(quantity=2.5)
+    rules = {v.rule for v in check_plan(replace(solved.plan, transfers=fractional), solved.problem)}
+    assert "whole_units" in rules
