@@ -1,13 +1,15 @@
-"""Nervousness bench: the planner's re-planning churn at several plan-change penalties (issue 14 item 2).
+"""Planner variants in the backtest: re-planning churn and cost at several values of one cost key.
 
 Replays only the planner (``buyplan backtest`` machinery, no baselines, no tuning) on the M5
-subset (``configs/backtest_m5.yaml``) once per ``--penalties`` value of
-``costs.plan_change_penalty``, on the same weeks, forecasts and actual demand, and prints one
-markdown row per penalty: lines changed per week against the previous week's plan (over the
-dates both plans cover), purchase lines and orders placed, fill rate and the cost terms, all
-measured after ``--warmup-weeks``.
+subset (``configs/backtest_m5.yaml``) once per value of one ``costs`` key, on the same weeks,
+forecasts and actual demand, and prints one markdown row per value: lines changed per week
+against the previous week's plan (over the dates both plans cover), purchase lines and orders
+placed, fill rate and the cost terms, all measured after ``--warmup-weeks``.
 
+    # issue 14 item 2: the plan-change penalty
     .venv/bin/python bench/bench_nervousness.py --weeks 10 --warmup-weeks 2 --penalties 0 15 60
+    # issue 14 item 1: how closing stock is valued
+    .venv/bin/python bench/bench_nervousness.py --key closing_stock_valuation --values share sell_through
 
 The planner's solve stops at the config's wall-clock limit (8 s a week on M5), so these figures
 move with machine load: run it alone and say what else ran.
@@ -47,7 +49,9 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "backtest_m5.yaml")
     parser.add_argument("--weeks", type=int, default=10)
     parser.add_argument("--warmup-weeks", type=int, default=2)
-    parser.add_argument("--penalties", type=float, nargs="+", default=[0.0, 15.0, 60.0])
+    parser.add_argument("--key", default="plan_change_penalty", help="the costs key to vary")
+    parser.add_argument("--values", nargs="+", help="its values (numbers or words)")
+    parser.add_argument("--penalties", nargs="+", help="shorthand: --key plan_change_penalty --values ...")
     parser.add_argument("--window", type=int, default=4, help="costs.plan_change_window_weeks")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -64,11 +68,13 @@ def main() -> None:
     horizon = config.horizon.weeks
     tables = typed_tables(m5_backtest_tables(M5_DIR, settings.start, settings.weeks, horizon))
     forecasts: ForecastCache | None = None
-    header = ["plan_change_penalty", *(label for label, _ in COLUMNS.values()), "seconds"]
+    key = "plan_change_penalty" if args.penalties else args.key
+    values = [_value(v) for v in (args.penalties or args.values or ["0", "15", "60"])]
+    header = [key, *(label for label, _ in COLUMNS.values()), "seconds"]
     rows = []
-    for penalty in args.penalties:
-        costs = config.costs.model_copy(
-            update={"plan_change_penalty": penalty, "plan_change_window_weeks": args.window}
+    for value in values:
+        costs = config.costs.model_validate(
+            {**config.costs.model_dump(), "plan_change_window_weeks": args.window, key: value}
         )
         started = time.perf_counter()
         result = run_backtest(tables, config.model_copy(update={"costs": costs}), settings, forecasts=forecasts)
@@ -76,12 +82,19 @@ def main() -> None:
         forecasts = result.forecasts  # the same weekly forecasts for every penalty
         row = result.outcomes.set_index("policy").loc["planner"]
         cells = [format(float(row[k]), fmt) for k, (_, fmt) in COLUMNS.items()]
-        rows.append([f"{penalty:g}", *cells, f"{seconds:.0f}"])
-        print(f"penalty {penalty:g}: done in {seconds:.0f} s", file=sys.stderr, flush=True)
+        rows.append([f"{value:g}" if isinstance(value, float) else value, *cells, f"{seconds:.0f}"])
+        print(f"{key} {value}: done in {seconds:.0f} s", file=sys.stderr, flush=True)
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for cells in rows:
         print("| " + " | ".join(cells) + " |")
+
+
+def _value(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 if __name__ == "__main__":

@@ -341,7 +341,8 @@ COST_BREAKDOWN = OutputContract(
             "Cost term (models/objective.py): purchase, ordering (line and PO fixed costs), holding, "
             "transfer, shortage, safety-stock, fill-rate and reservation shortfalls, capacity and budget "
             "overruns, plan_change_cost (lines added to or dropped from last week's plan x "
-            "costs.plan_change_penalty), and the end-of-horizon credit (negative).",
+            "costs.plan_change_penalty), and the end-of-horizon credit (negative: what the closing stock is worth, "
+            "costs.closing_stock_valuation, models/closing_stock.py).",
         ),
         _c("cost", FLOAT, "Value.", "currency"),
     ),

@@ -11,6 +11,7 @@ import pyomo.environ as pyo
 from models.budget import define_budget
 from models.capacity import define_capacity
 from models.channel_allocation import define_channel_allocation
+from models.closing_stock import define_closing_stock
 from models.index import index_problem
 from models.inventory_balance import define_inventory_balance
 from models.lot_sizing_cuts import define_lot_sizing_cuts
@@ -34,6 +35,7 @@ def build_model(problem: PlanningProblem) -> pyo.ConcreteModel:
     define_budget(m, problem, index)  # cash paid by payment terms against budgets
     define_service_level(m, problem, index)  # safety-stock and fill-rate targets, soft
     define_channel_allocation(m, problem)  # stock kept back for a channel at shared locations, soft
+    define_closing_stock(m, problem)  # what stock left at the horizon's end is worth
     define_lot_sizing_cuts(m, problem, index)  # valid (l,S) rows: a tighter LP bound, no plan cut off
     define_objective(m, problem)  # named cost terms, minimised
     return m

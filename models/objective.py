@@ -13,8 +13,8 @@ plan_change_cost       sum_{(o,t) in W} lam (y[o,t] if (o,t) not in Y' else 1 - 
                        Y': slots with a line in last week's plan, W: order slots of weeks
                        t < window, not locked; a line added or dropped costs lam, a moved one 2 lam
                        (nervousness has a price; 0 without an earlier plan)
-end_of_horizon_credit  - sum_{i,l} theta c_i I[i,l,T-1]             closing stock keeps value,
-                                                                    so the plan does not run dry
+end_of_horizon_credit  - sum_{i,l,k} v[i,l,k] w[i,l,k]            closing stock keeps value,
+                       (tiers of closing stock, ``models.closing_stock``)  so the plan does not run dry
 minimise the sum of all terms.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.closing_stock import closing_credit
 from planning.problem import PlanningProblem
 
 COST_TERMS = (
@@ -43,7 +44,6 @@ COST_TERMS = (
 def define_objective(m: pyo.ConcreteModel, problem: PlanningProblem) -> None:
     """Add each cost term as a named Expression and minimise their sum as ``m.total_cost``."""
     items, options, pen = problem.items, problem.options, problem.penalties
-    last = len(problem.week_starts) - 1
     m.purchase_cost = pyo.Expression(expr=sum(options[o].unit_cost * m.order_units[o, t] for o, t in m.ORDER_SLOTS))
     m.ordering_cost = pyo.Expression(
         expr=sum(items[options[o].sku].line_cost * m.order_line[o, t] for o, t in m.ORDER_SLOTS)
@@ -71,10 +71,7 @@ def define_objective(m: pyo.ConcreteModel, problem: PlanningProblem) -> None:
     )
     m.budget_overrun_cost = pyo.Expression(expr=pen.budget_overrun * sum(m.budget_overrun.values()))
     m.plan_change_cost = pyo.Expression(expr=_plan_change_cost(m, problem))
-    m.end_of_horizon_credit = pyo.Expression(
-        expr=-pen.end_of_horizon_value_share
-        * sum(items[i].unit_cost * m.inventory[i, loc, last] for i, loc in problem.stock_points)
-    )
+    m.end_of_horizon_credit = pyo.Expression(expr=-closing_credit(m, problem))
     m.total_cost = pyo.Objective(expr=sum(getattr(m, term) for term in COST_TERMS), sense=pyo.minimize)
 
 

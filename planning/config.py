@@ -80,8 +80,17 @@ class CostConfig(_Strict):
     plan_change_window_weeks: int = Field(
         4, ge=0, description="Weeks from this plan's first in which changes to last week's lines are charged."
     )
+    closing_stock_valuation: Literal["sell_through", "share"] = Field(
+        "sell_through",
+        description="sell_through: closing stock is worth its cost less the holding until it sells at the "
+        "forecast rate, up to closing_stock_cover_weeks of sales; share: every unit is worth "
+        "end_of_horizon_value_share of its cost (models/closing_stock.py).",
+    )
+    closing_stock_cover_weeks: int = Field(
+        26, ge=0, description="sell_through: closing stock beyond this many weeks of forecast sales is worth nothing."
+    )
     end_of_horizon_value_share: Fraction = Field(
-        0.5, description="Closing stock is credited at this share of unit cost so the plan does not run dry."
+        0.5, description="share: closing stock is credited at this share of unit cost so the plan does not run dry."
     )
     fx_rates: dict[str, float] = Field(
         default_factory=dict,

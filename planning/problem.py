@@ -14,7 +14,8 @@ discontinued SKU.
 Big-M of an order slot (option ``o`` in week ``t``): the most that could ever be useful to
 receive then, i.e. the forecast demand at the option's ship-to location and every location
 reachable from it by lanes, from the arrival week to the end of the horizon (from week 0
-with backorders), plus the largest safety-stock target from the arrival on; never below the
+with backorders), plus the largest safety-stock target from the arrival on, plus the closing
+stock that still carries value (``models.closing_stock``); never below the
 MOQ or the units that alone reach the supplier's PO minimum; rounded up to whole packs.
 Transfers are bounded the same way, and never below the lane's minimum shipment. Larger
 quantities only add holding cost, so the bounds cut no optimal plan off while keeping the LP
@@ -116,7 +117,6 @@ class Penalties:
     budget_overrun: float  # per currency unit
     capacity_overrun: float  # per unit-week (or litre-week) above a location's capacity
     supplier_capacity_overrun: float  # per unit ordered above a supplier's weekly capacity
-    end_of_horizon_value_share: float
     plan_change: float = 0.0  # per order line added to or dropped from last week's plan
     plan_change_window: int = 0  # weeks (from week 0) in which such changes are charged
 
@@ -154,6 +154,9 @@ class PlanningProblem:
     # Cash open purchase orders still owe, by the week it falls due: (week, category, supplier) -> cash.
     # Catalogue-wide like the budgets it draws on: ``restrict`` keeps all of it.
     open_balances: Mapping[tuple[int, str, str], float] = field(default_factory=dict)
+    # Stock point -> tiers (width in units or None for unbounded, value per unit), highest value
+    # first: what closing stock is worth (``models.closing_stock``). A point without tiers: nothing.
+    closing_value: Mapping[StockPoint, tuple[tuple[float | None, float], ...]] = field(default_factory=dict)
     # Order slots where last week's plan had a line (``planning.warm_start.with_prior_lines``);
     # None: no earlier plan, so no change is charged.
     prior_lines: frozenset[OrderSlot] | None = None
@@ -187,6 +190,16 @@ class PlanningProblem:
                 caps[budget.budget_id] = so_far[(budget.category, budget.supplier)]
         return {budget_id: max(0.0, cap) for budget_id, cap in caps.items()}
 
+    def closing_worth(self, point: StockPoint, units: float) -> float:
+        """What ``units`` of closing stock at ``point`` are worth to the plan: its tiers filled in order."""
+        worth, left = 0.0, units
+        for width, value in self.closing_value.get(point, ()):
+            taken = left if width is None else min(left, width)
+            worth, left = worth + taken * value, left - taken
+            if left <= 0:
+                break
+        return worth
+
     @property
     def skus(self) -> tuple[str, ...]:
         return tuple(sorted({sku for sku, _ in self.stock_points}))
@@ -207,6 +220,7 @@ class PlanningProblem:
             safety_stock={k: v for k, v in self.safety_stock.items() if k[0] in skus},
             reservations={k: v for k, v in self.reservations.items() if k[0] in skus},
             fill_rate_target={k: v for k, v in self.fill_rate_target.items() if k in skus},
+            closing_value={k: v for k, v in self.closing_value.items() if k[0] in skus},
             options=keep_options,
             order_slots=order_slots,
             order_pack_bound={s: self.order_pack_bound[s] for s in order_slots},
@@ -250,6 +264,7 @@ class PlanningProblem:
         demand = by_block(self.demand, first)
         safety_stock = by_block(self.safety_stock, first)
         reservations = by_block(self.reservations, first)
+        closing_value = by_block(self.closing_value, first)
         items = by_block(self.items, lambda sku, _: sku)
         targets = by_block(self.fill_rate_target, lambda sku, _: sku)
         out = []
@@ -274,6 +289,7 @@ class PlanningProblem:
                     demand=demand[k],
                     safety_stock=safety_stock[k],
                     reservations=reservations[k],
+                    closing_value=closing_value[k],
                 )
             )
         return out
@@ -664,7 +680,9 @@ def build_problem(
     closed = closed_weeks(tables.get("supplier_closures"), as_of, horizon)
     locked = _locked_units(tables.get("locked_orders"), options, as_of, horizon)
     order_slots = tuple(sorted(set(_order_slots(options, items, closed, horizon)) | set(locked)))
-    bound_at = _reachable_demand(demand, safety, lanes, horizon, config.costs.backorders)
+    closing = _closing_value(items, options, points, demand, lanes, horizon, config)
+    closing_cover = {point: sum(w for w, _ in tiers if w is not None) for point, tiers in closing.items()}
+    bound_at = _reachable_demand(demand, safety, lanes, horizon, config.costs.backorders, closing_cover)
     pack_bound = {
         (o, t): packs_for(
             max(
@@ -710,6 +728,7 @@ def build_problem(
         budgets=_weekly_budgets(budget_rows, as_of, horizon, fx),
         carry_budget_forward=config.costs.carry_budget_forward,
         penalties=_penalties(items, config),
+        closing_value=closing,
         reservations=_reservations(tables.get("channel_reservations"), items, points, demand, horizon),
         forecast_method=forecast.method,
         open_balances=_open_balances(tables.get("open_orders"), items, options, suppliers, as_of, horizon),
@@ -799,14 +818,16 @@ def _reachable_demand(
     lanes: Mapping[tuple[str, str], Lane],
     horizon: int,
     backorders: bool,
+    closing_cover: Mapping[StockPoint, float],
 ) -> dict[tuple[str, str, int], float]:
     """(sku, location, week) -> the most stock that can be useful to receive there that week.
 
     That is the demand at the location and downstream of it from that week on (from week 0
     with backorders: what is already owed can be served late), plus the largest safety-stock
     target there from that week on, plus one minimum shipment of each lane downstream (a lane
-    minimum can force a shipment above the demand it serves). It is the big-M of orders and
-    transfers arriving that week.
+    minimum can force a shipment above the demand it serves), plus the closing stock that still
+    carries value there (``closing_cover``: the widths of its closing-stock tiers). It is the
+    big-M of orders and transfers arriving that week.
     """
     per_point: dict[StockPoint, list[float]] = defaultdict(lambda: [0.0] * (horizon + 1))
     for (sku, loc, _, t), units in demand.items():
@@ -838,7 +859,7 @@ def _reachable_demand(
             for t in range(horizon):
                 total = sum(s[t] for s in downstream)
                 if total > 0:
-                    bound[(sku, loc, t)] = total + lane_minimum[loc]
+                    bound[(sku, loc, t)] = total + lane_minimum[loc] + closing_cover.get((sku, loc), 0.0)
     return bound
 
 
@@ -855,6 +876,62 @@ def _densify_for_backorders(demand: dict[DemandKey, float], horizon: int) -> dic
     return dense
 
 
+CLOSING_TIER_WEEKS = (1, 1, 2, 2, 4)  # weeks of sales per closing-stock tier; the last width repeats
+CLOSING_RATE_WEEKS = 4  # the horizon's last weeks whose mean demand is the rate after it
+
+
+def _closing_value(
+    items: Mapping[str, Item],
+    options: Mapping[str, Option],
+    points: Sequence[StockPoint],
+    demand: Mapping[DemandKey, float],
+    lanes: Mapping[tuple[str, str], Lane],
+    horizon: int,
+    config: RunConfig,
+) -> dict[StockPoint, tuple[tuple[float | None, float], ...]]:
+    """The closing-stock tiers of every stock point (``models.closing_stock`` has the rule)."""
+    costs = config.costs
+    if costs.closing_stock_valuation == "share":
+        share = costs.end_of_horizon_value_share
+        if share <= 0:
+            return {}
+        return {(sku, loc): ((None, share * items[sku].unit_cost),) for sku, loc in points}
+    last_weeks = range(max(0, horizon - CLOSING_RATE_WEEKS), horizon)
+    weekly: dict[StockPoint, float] = defaultdict(float)
+    for (sku, loc, _, t), units in demand.items():
+        if t in last_weeks:
+            weekly[(sku, loc)] += units / len(last_weeks)
+    cheapest: dict[str, float] = {}
+    bought_at: set[StockPoint] = set()
+    for option in options.values():
+        cheapest[option.sku] = min(option.unit_cost, cheapest.get(option.sku, option.unit_cost))
+        bought_at.add((option.sku, option.ship_to))
+    reach = reachable_locations(lanes)
+    tiers: dict[StockPoint, tuple[tuple[float | None, float], ...]] = {}
+    for sku, loc in points:
+        rate = sum(weekly.get((sku, d), 0.0) for d in reach.get(loc, {loc}))
+        if rate <= 0:
+            continue
+        item = items[sku]
+        # Stock here delays the next purchase line: sqrt(2 F h / D) a unit, where ordering is possible.
+        saving = math.sqrt(2 * item.line_cost * item.holding_cost / rate) if (sku, loc) in bought_at else 0.0
+        value_new = cheapest.get(sku, item.unit_cost) + saving
+        point_tiers: list[tuple[float | None, float]] = []
+        start = 0
+        while start < costs.closing_stock_cover_weeks:
+            width = CLOSING_TIER_WEEKS[min(len(point_tiers), len(CLOSING_TIER_WEEKS) - 1)]
+            weeks = min(width, costs.closing_stock_cover_weeks - start)
+            # A unit sold in week w after the horizon stays w - 1 more weeks: (weeks - 1) / 2 on average here.
+            value = value_new - item.holding_cost * (start + (weeks - 1) / 2)
+            if value <= 0:
+                break
+            point_tiers.append((rate * weeks, value))
+            start += weeks
+        if point_tiers:
+            tiers[(sku, loc)] = tuple(point_tiers)
+    return tiers
+
+
 def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
     costs, service = config.costs, config.service
     return Penalties(
@@ -864,7 +941,6 @@ def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
         budget_overrun=costs.budget_overrun_penalty,
         capacity_overrun=costs.capacity_overrun_penalty,
         supplier_capacity_overrun=costs.supplier_capacity_overrun_penalty,
-        end_of_horizon_value_share=costs.end_of_horizon_value_share,
         plan_change=costs.plan_change_penalty,
         plan_change_window=costs.plan_change_window_weeks,
     )

@@ -103,9 +103,11 @@ def test_invariants_hold_and_more_stock_never_costs_more(tables: dict[str, str],
     richer_cost, richer_plan = _solve(richer, config)
     assert check_plan(richer_plan, richer) == []
     # The old plan stays feasible with the extra units simply kept: it costs at most their holding
-    # over the horizon, less the end-of-horizon credit they earn. Stock used instead of buying only helps.
+    # over the horizon, less what they add to the closing stock's worth. Stock used instead of buying only helps.
     holding = problem.items["A"].holding_cost * extra * len(problem.week_starts)
-    credit = problem.penalties.end_of_horizon_value_share * problem.items["A"].unit_cost * extra
+    at_wh = plan.inventory[(plan.inventory["sku"] == "A") & (plan.inventory["location"] == "WH")]
+    closing = float(at_wh.sort_values("week_start")["closing"].iloc[-1])
+    credit = problem.closing_worth(("A", "WH"), closing + extra) - problem.closing_worth(("A", "WH"), closing)
     assert richer_cost <= cost + holding - credit + 1e-6
 
 

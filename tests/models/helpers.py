@@ -184,7 +184,7 @@ def config(weeks: int, costs: Mapping[str, Any] | None = None, service: Mapping[
     return parse_config(
         {
             "horizon": {"weeks": weeks, "frozen_weeks": 0},
-            "costs": {"end_of_horizon_value_share": 0.0, **(costs or {})},
+            "costs": {"closing_stock_valuation": "share", "end_of_horizon_value_share": 0.0, **(costs or {})},
             "service": {"fill_rate_shortfall_penalty": 0.0, **(service or {})},
             "solver": {"time_limit_s": 30, "mip_rel_gap": 0.0, "threads": 1, "random_seed": 0},
         }

@@ -63,7 +63,7 @@ def textbook_config(weeks: int) -> RunConfig:
     return parse_config(
         {
             "horizon": {"weeks": weeks},
-            "costs": {"end_of_horizon_value_share": 0.0},
+            "costs": {"closing_stock_valuation": "share", "end_of_horizon_value_share": 0.0},
             "solver": {"time_limit_s": 30, "mip_rel_gap": 0.0, "threads": 1, "random_seed": 0},
         }
     )
