@@ -19,6 +19,8 @@ and prints the outcomes as a markdown table. Timing: the planner's replay (forec
         --planner-cache /tmp/m5_planner.pkl     # the same planner run, measured on the last 26 weeks
     .venv/bin/python bench/bench_backtest.py --dataset m5 --ignore-commitments --name m5_no_commitments \
         --planner-cache /tmp/m5_planner.pkl     # the rules' budget check as blind as the planner's
+    .venv/bin/python bench/bench_backtest.py --dataset m5 --service-levels 0.9 0.98 0.995 --name m5_frontier
+        # the planner at more service settings: the service-cost frontier and the planner against each rule
 """
 
 from __future__ import annotations
@@ -84,6 +86,26 @@ def markdown(outcomes: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def plain_markdown(frame: pd.DataFrame) -> str:
+    """Any frame as a markdown table: shares as percentages, money and counts with separators."""
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                cells.append("")
+            elif isinstance(value, str | bool):
+                cells.append(str(value))
+            elif "fill_rate" in column or column in ("saving", "spend_vs_budget"):
+                cells.append(f"{value:.2%}")
+            elif "parameter" in column or column == "lines_changed_per_week":
+                cells.append(f"{value:.3g}")
+            else:
+                cells.append(f"{value:,.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot(result: BacktestResult, name: str, warmup_weeks: int = 0) -> list[Path]:
     return plot_frames(result.outcomes, result.weekly, result.tuning, result.start, name, warmup_weeks)
 
@@ -143,11 +165,11 @@ def plot_frames(
             markersize=12 if marker == "*" else 5,
             label=str(policy),
             color=COLORS.get(str(policy)),
-            linestyle="-" if policy != "planner" else "none",
+            linestyle="-" if policy != "planner" or len(part) > 1 else "none",
         )
     ax.set_xlabel("fill rate over the measured weeks")
     ax.set_ylabel("total cost")
-    ax.set_title(f"{name}: every evaluated baseline parameter against the planner (after warm-up)")
+    ax.set_title(f"{name}: service-cost frontier, every evaluated run (after warm-up)")
     ax.legend(fontsize=8)
     paths.append(PLOTS / f"{name}_tuning.png")
     fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
@@ -167,6 +189,9 @@ def main() -> None:
     parser.add_argument("--name", help="plot/result file prefix (default: the dataset)")
     parser.add_argument("--without-budgets", action="store_true", help="sensitivity: drop the budgets table")
     parser.add_argument("--replot", action="store_true", help="redraw the plots from <name>_results.json only")
+    parser.add_argument(
+        "--service-levels", type=float, nargs="*", help="backtest.service_levels: the planner's other service settings"
+    )
     parser.add_argument(
         "--planner-cache",
         type=Path,
@@ -194,6 +219,8 @@ def main() -> None:
         settings = settings.model_copy(update={"weeks": args.weeks})
     if args.warmup_weeks is not None:
         settings = settings.model_copy(update={"warmup_weeks": args.warmup_weeks})
+    if args.service_levels is not None:
+        settings = settings.model_copy(update={"service_levels": tuple(args.service_levels)})
     if args.ignore_commitments:
         baselines = settings.baselines.model_copy(update={"count_commitments": False})
         settings = settings.model_copy(update={"baselines": baselines})
@@ -258,6 +285,8 @@ def main() -> None:
         "outcomes": json.loads(result.outcomes.to_json(orient="records")),
         "outcomes_full_window": json.loads(result.outcomes_full_window.to_json(orient="records")),
         "tuning": json.loads(result.tuning.drop(columns=["forecast_bias", "forecast_wape"]).to_json(orient="records")),
+        "frontier": json.loads(result.frontier.to_json(orient="records")),
+        "comparison": json.loads(result.comparison.to_json(orient="records")),
         "weekly": json.loads(result.weekly.to_json(orient="records", date_format="iso")),
         "machine": {
             "python": platform.python_version(),
@@ -271,6 +300,10 @@ def main() -> None:
     print(markdown(result.outcomes))
     print("Whole window, warm-up included:")
     print(markdown(result.outcomes_full_window))
+    print("Service-cost frontier (every run, after the warm-up):")
+    print(plain_markdown(result.frontier))
+    print("The planner against each rule run with 90-99 % fill (cheapest planner run at >= its fill rate):")
+    print(plain_markdown(result.comparison))
     print(
         json.dumps(
             {

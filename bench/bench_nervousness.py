@@ -1,7 +1,7 @@
-"""Planner variants in the backtest: re-planning churn and cost at several values of one cost key.
+"""Planner variants in the backtest: re-planning churn and cost at several values of one config key.
 
 Replays only the planner (``buyplan backtest`` machinery, no baselines, no tuning) on the M5
-subset (``configs/backtest_m5.yaml``) once per value of one ``costs`` key, on the same weeks,
+subset (``configs/backtest_m5.yaml``) once per value of one config key, on the same weeks,
 forecasts and actual demand, and prints one markdown row per value: lines changed per week
 against the previous week's plan (over the dates both plans cover), purchase lines and orders
 placed, fill rate and the cost terms, all measured after ``--warmup-weeks``.
@@ -10,6 +10,8 @@ placed, fill rate and the cost terms, all measured after ``--warmup-weeks``.
     .venv/bin/python bench/bench_nervousness.py --weeks 10 --warmup-weeks 2 --penalties 0 15 60
     # issue 14 item 1: how closing stock is valued
     .venv/bin/python bench/bench_nervousness.py --key closing_stock_valuation --values share sell_through
+    # issue 14 item 3: the service setting
+    .venv/bin/python bench/bench_nervousness.py --key service.default_fill_rate --values 0.9 0.95 0.98 0.995
 
 The planner's solve stops at the config's wall-clock limit (8 s a week on M5), so these figures
 move with machine load: run it alone and say what else ran.
@@ -49,7 +51,9 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "backtest_m5.yaml")
     parser.add_argument("--weeks", type=int, default=10)
     parser.add_argument("--warmup-weeks", type=int, default=2)
-    parser.add_argument("--key", default="plan_change_penalty", help="the costs key to vary")
+    parser.add_argument(
+        "--key", default="plan_change_penalty", help="the config key to vary: a costs key, or section.key"
+    )
     parser.add_argument("--values", nargs="+", help="its values (numbers or words)")
     parser.add_argument("--penalties", nargs="+", help="shorthand: --key plan_change_penalty --values ...")
     parser.add_argument("--window", type=int, default=4, help="costs.plan_change_window_weeks")
@@ -72,12 +76,16 @@ def main() -> None:
     values = [_value(v) for v in (args.penalties or args.values or ["0", "15", "60"])]
     header = [key, *(label for label, _ in COLUMNS.values()), "seconds"]
     rows = []
+    section, _, name = key.rpartition(".")
+    section = section or "costs"
+    windowed = config.model_copy(
+        update={"costs": config.costs.model_copy(update={"plan_change_window_weeks": args.window})}
+    )
     for value in values:
-        costs = config.costs.model_validate(
-            {**config.costs.model_dump(), "plan_change_window_weeks": args.window, key: value}
-        )
+        part = getattr(windowed, section)
+        varied = windowed.model_copy(update={section: part.model_validate({**part.model_dump(), name: value})})
         started = time.perf_counter()
-        result = run_backtest(tables, config.model_copy(update={"costs": costs}), settings, forecasts=forecasts)
+        result = run_backtest(tables, varied, settings, forecasts=forecasts)
         seconds = time.perf_counter() - started
         forecasts = result.forecasts  # the same weekly forecasts for every penalty
         row = result.outcomes.set_index("policy").loc["planner"]

@@ -51,8 +51,11 @@ class CostConfig(_Strict):
     )
     lost_sale_penalty_floor: NonNegative = Field(1.0, description="Smallest lost-sale penalty per unit.")
     backorders: bool = Field(False, description="Unmet demand is backordered instead of lost.")
-    safety_stock_shortfall_penalty: NonNegative = Field(
-        0.2, description="Penalty per unit-week below safety stock, as a share of unit cost."
+    safety_stock_shortfall_penalty: NonNegative | Literal["from_target"] = Field(
+        "from_target",
+        description="Penalty per unit-week below safety stock. from_target: the stockout cost that makes the "
+        "SKU's service target the economic one, holding x target / (1 - target) (19 weeks of holding at 95 %, "
+        "49 at 98 %); a number: that share of unit cost.",
     )
     reservation_shortfall_penalty: NonNegative = Field(
         1.5,
@@ -81,7 +84,7 @@ class CostConfig(_Strict):
         4, ge=0, description="Weeks from this plan's first in which changes to last week's lines are charged."
     )
     closing_stock_valuation: Literal["sell_through", "share"] = Field(
-        "sell_through",
+        "share",
         description="sell_through: closing stock is worth its cost less the holding until it sells at the "
         "forecast rate, up to closing_stock_cover_weeks of sales; share: every unit is worth "
         "end_of_horizon_value_share of its cost (models/closing_stock.py).",

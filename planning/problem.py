@@ -727,7 +727,7 @@ def build_problem(
         po_slots=tuple(sorted({(options[o].supplier, options[o].ship_to, t) for o, t in order_slots})),
         budgets=_weekly_budgets(budget_rows, as_of, horizon, fx),
         carry_budget_forward=config.costs.carry_budget_forward,
-        penalties=_penalties(items, config),
+        penalties=_penalties(items, targets, config),
         closing_value=closing,
         reservations=_reservations(tables.get("channel_reservations"), items, points, demand, horizon),
         forecast_method=forecast.method,
@@ -932,10 +932,23 @@ def _closing_value(
     return tiers
 
 
-def _penalties(items: Mapping[str, Item], config: RunConfig) -> Penalties:
+MAX_PRICED_TARGET = 0.999  # a 100 % target is priced as 99.9 %: 999 weeks of holding a unit-week short
+
+
+def _penalties(items: Mapping[str, Item], targets: Mapping[str, tuple[str, float]], config: RunConfig) -> Penalties:
     costs, service = config.costs, config.service
+    if costs.safety_stock_shortfall_penalty == "from_target":
+        # Newsvendor: a target a is the economic service when a unit short costs b with
+        # b / (b + h) = a, i.e. b = h a / (1 - a). A fill-rate target stands in for a.
+        safety_price = {}
+        for sku, item in items.items():
+            target = min(targets.get(sku, ("", service.default_fill_rate))[1], MAX_PRICED_TARGET)
+            safety_price[sku] = item.holding_cost * target / (1 - target)
+    else:
+        share = costs.safety_stock_shortfall_penalty
+        safety_price = {sku: item.unit_cost * share for sku, item in items.items()}
     return Penalties(
-        safety_stock_shortfall={s: i.unit_cost * costs.safety_stock_shortfall_penalty for s, i in items.items()},
+        safety_stock_shortfall=safety_price,
         reservation_shortfall={s: i.lost_sale_penalty * costs.reservation_shortfall_penalty for s, i in items.items()},
         fill_rate_shortfall={s: i.unit_cost * service.fill_rate_shortfall_penalty for s, i in items.items()},
         budget_overrun=costs.budget_overrun_penalty,

@@ -8,6 +8,11 @@ reaches it (``iterations`` replays, each cheap: no solver). The compared run is 
 run with the least total cost among those at or above the planner's fill rate ("equal or
 nearest-above service"); if no p in range reaches it, the run with the highest fill rate,
 flagged ``reached = False``.
+
+With ``service_levels`` the planner is replayed again at each of those values of
+``service.default_fill_rate``; every planner and rule run is a point of the service-cost
+frontier (``planning.backtest.frontier``), published with the comparison of the planner against
+each rule at the same fill rate.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from planning.backtest.frontier import frontier, planner_against_rules
 from planning.backtest.outcomes import (
     OUTCOME_COLUMNS,
     after_warmup,
@@ -49,9 +55,11 @@ class BacktestResult:
     runs: dict[str, PolicyRun]  # the compared run of each policy
     outcomes: pd.DataFrame  # OUTCOME_COLUMNS + reached, one row per policy, after the warm-up
     outcomes_full_window: pd.DataFrame  # the same runs measured over every week, warm-up included
-    tuning: pd.DataFrame  # every evaluated baseline run: policy, parameter, fill_rate, total_cost, ...
+    tuning: pd.DataFrame  # every evaluated run (planner included): policy, parameter, fill_rate, total_cost, ...
     weekly: pd.DataFrame  # per policy and week (outcomes.weekly_series)
     forecast_actual: pd.DataFrame  # week-0 forecast against actual per SKU x location
+    frontier: pd.DataFrame = field(default_factory=pd.DataFrame)  # frontier.FRONTIER_COLUMNS, every run
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # frontier.COMPARISON_COLUMNS
     seconds: dict[str, float] = field(default_factory=dict)
     forecasts: ForecastCache | None = None  # the shared weekly forecasts (reusable by a later run)
 
@@ -88,12 +96,14 @@ class _Evaluator:
         self.trace.append({**row, "seconds": seconds})
         return row
 
-    def run(self, policy: Policy, parameter: float | None = None) -> tuple[PolicyRun, dict[str, object]]:
+    def run(
+        self, policy: Policy, parameter: float | None = None, config: RunConfig | None = None
+    ) -> tuple[PolicyRun, dict[str, object]]:
         started = time.perf_counter()
         result = replay(
             self.tables,
             policy,
-            self.config,
+            config or self.config,
             start=self.start,
             weeks=self.settings.weeks,
             forecasts=self.forecasts,
@@ -192,8 +202,13 @@ def run_backtest(
             runs["planner"], rows["planner"] = planner_run, evaluate.score(planner_run, 0.0)
         else:
             runs["planner"], rows["planner"] = evaluate.run(PlannerPolicy(warm_start=settings.warm_start))
-        seconds["planner"] = time.perf_counter() - t
         target = float(rows["planner"]["fill_rate"])  # type: ignore[arg-type]
+        for level in settings.service_levels:
+            at_level = config.model_copy(
+                update={"service": config.service.model_copy(update={"default_fill_rate": level})}
+            )
+            evaluate.run(PlannerPolicy(warm_start=settings.warm_start), level, at_level)
+        seconds["planner"] = time.perf_counter() - t
     makers: dict[str, tuple[Callable[[float], Policy], float, tuple[float, float]]] = {
         "reorder_point": (
             lambda z: reorder_point_policy(z, baseline.review_weeks, baseline.count_commitments),
@@ -228,6 +243,11 @@ def run_backtest(
         [policy_outcomes(run, evaluate.rates, evaluate.budget) for run in runs.values()], columns=list(OUTCOME_COLUMNS)
     )
     full["forecast_bias"], full["forecast_wape"] = bias, wape
+    trace = pd.DataFrame(evaluate.trace)
+    if "planner" in runs:  # the configured planner run is the point at the configured service
+        first_planner = trace.index[trace["policy"] == "planner"][0]
+        trace.loc[first_planner, "parameter"] = config.service.default_fill_rate
+    points = frontier(trace)
     seconds["forecast"] = forecasts.seconds
     seconds["total"] = time.perf_counter() - started
     return BacktestResult(
@@ -237,7 +257,9 @@ def run_backtest(
         runs=runs,
         outcomes=outcomes,
         outcomes_full_window=full,
-        tuning=pd.DataFrame(evaluate.trace),
+        tuning=trace,
+        frontier=points,
+        comparison=planner_against_rules(points),
         weekly=pd.concat([weekly_series(r, evaluate.rates) for r in runs.values()], ignore_index=True),
         forecast_actual=fva,
         seconds=seconds,

@@ -1,7 +1,8 @@
 """Publish a backtest like a plan run: Parquet tables and an HTML report, atomically.
 
-    backtests/start=YYYY-MM-DD/run=<run id>/   outcomes, tuning, weekly, stock, purchases,
-                                               transfers, forecast_actual (Parquet), report.html,
+    backtests/start=YYYY-MM-DD/run=<run id>/   outcomes, tuning, frontier, comparison, weekly,
+                                               stock, purchases, transfers, forecast_actual
+                                               (Parquet), report.html,
                                                manifest.json, then _SUCCESS (or _FAILED)
 
 The run folder is written by the plan publisher's own ``planning.publish.write_run``: every
@@ -67,6 +68,8 @@ def result_tables(result: BacktestResult) -> dict[str, pd.DataFrame]:
         "outcomes": result.outcomes,
         "outcomes_full_window": result.outcomes_full_window,
         "tuning": result.tuning,
+        "frontier": result.frontier,
+        "comparison": result.comparison,
         "weekly": result.weekly,
         "stock": stacked("stock"),
         "purchases": stacked("purchases"),

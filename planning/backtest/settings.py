@@ -76,6 +76,11 @@ class BacktestSettings(BaseModel):
         description="The planner starts each week from the previous week's plan and coupling prices, as a "
         "weekly run starts from the previous published run (planning.warm_start).",
     )
+    service_levels: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = Field(
+        (),
+        description="The planner is replayed again at each of these service.default_fill_rate values (SKUs with a "
+        "service_targets row keep theirs): its points on the service-cost frontier.",
+    )
     baselines: BaselineSettings = Field(default_factory=BaselineSettings)
     tuning: TuningSettings = Field(default_factory=TuningSettings)
 

@@ -21,6 +21,7 @@ backtest:
   start: {START.isoformat()}
   weeks: 3
   lead_time_noise: true
+  service_levels: [0.8]
   tuning: {{grid_points: 2, iterations: 1}}
 """
 
@@ -56,6 +57,14 @@ def test_cli_backtest_publishes_tables_report_and_manifest(folders: tuple[Path, 
     assert outcomes["fill_rate"].between(0, 1).all()
     assert b"<svg" in (run / "report.html").read_bytes()
     assert not (outputs / "plans").exists()  # backtests never touch the plans
+    # The frontier: the planner at the configured 95 % and at 80 %, each rule at its 2 grid points (+ bisection).
+    points = pd.read_parquet(run / "frontier.parquet")
+    assert sorted(points.loc[points["policy"] == "planner", "parameter"]) == [0.8, 0.95]
+    assert {"reorder_point", "weeks_of_cover"} <= set(points["policy"])
+    assert points["on_frontier"].any()
+    comparison = pd.read_parquet(run / "comparison.parquet")
+    assert set(comparison["rule"]) <= {"reorder_point", "weeks_of_cover"}
+    assert comparison["rule_fill_rate"].between(0.90, 0.99).all()
 
 
 def test_cli_backtest_rejects_broken_inputs_with_exit_code_2(folders: tuple[Path, Path, Path]) -> None:

@@ -180,11 +180,17 @@ def one_sku(
 
 
 def config(weeks: int, costs: Mapping[str, Any] | None = None, service: Mapping[str, Any] | None = None) -> RunConfig:
-    """Exact solves; no end-of-horizon credit and no fill-rate penalty unless overridden."""
+    """Exact solves; no end-of-horizon credit, no fill-rate penalty and a unit-week below safety stock
+    at 0.2 x unit cost, unless overridden."""
     return parse_config(
         {
             "horizon": {"weeks": weeks, "frozen_weeks": 0},
-            "costs": {"closing_stock_valuation": "share", "end_of_horizon_value_share": 0.0, **(costs or {})},
+            "costs": {
+                "closing_stock_valuation": "share",
+                "end_of_horizon_value_share": 0.0,
+                "safety_stock_shortfall_penalty": 0.2,
+                **(costs or {}),
+            },
             "service": {"fill_rate_shortfall_penalty": 0.0, **(service or {})},
             "solver": {"time_limit_s": 30, "mip_rel_gap": 0.0, "threads": 1, "random_seed": 0},
         }

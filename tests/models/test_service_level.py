@@ -94,3 +94,27 @@ def test_fill_rate_target_sets_safety_stock_through_the_normal_loss_function() -
     assert stock == pytest.approx(4.51, abs=0.01)
     zero = problem_of(one_sku([0, 0], std=5, service_targets=targets(0.95)), config(2))
     assert zero.safety_stock == {}  # no demand to fill: no stock kept for a fill-rate target
+
+
+@pytest.mark.parametrize(
+    ("holding", "expected_closing", "expected_cost"),
+    [
+        # from_target prices a unit-week short at h a / (1 - a); a = Phi(1) = 0.8413: h x 5.3030.
+        # Safety stock 1 x 5 = 5 a week (lead 0). Holding 1: a unit-week short costs 5.30, so keep
+        # 5 after week 0 (held 1 each, sold in week 1) but not after the last week, where a kept
+        # unit must be bought (10 + 1 > 5.30): 20 x 10 + 5 x 1 + 5 x 5.3030 = 231.515.
+        (1.0, [5.0, 0.0], 200.0 + 5.0 + 5 * Z1_LEAD0 / (1 - Z1_LEAD0)),
+        # Holding 6: short costs 31.82 > 10 + 6: keep both weeks: 25 x 10 + 10 held x 6 = 310.
+        (6.0, [5.0, 5.0], 310.0),
+    ],
+)
+def test_the_service_target_prices_the_safety_stock_shortfall(
+    holding: float, expected_closing: list[float], expected_cost: float
+) -> None:
+    tables = one_sku([10, 10], std=5, items=items(item(holding=holding)), service_targets=targets(Z1_LEAD0, CSL))
+    solved = solve(tables, weeks=2, costs={"safety_stock_shortfall_penalty": "from_target"})
+    price = holding * Z1_LEAD0 / (1 - Z1_LEAD0)
+    assert solved.problem.penalties.safety_stock_shortfall["A"] == pytest.approx(price)
+    assert solved.closing() == pytest.approx(expected_closing)
+    assert solved.cost("safety_stock_cost") == pytest.approx(price * sum(5.0 - c for c in expected_closing))
+    assert solved.objective == pytest.approx(expected_cost)
