@@ -9,10 +9,11 @@ run with the least total cost among those at or above the planner's fill rate ("
 nearest-above service"); if no p in range reaches it, the run with the highest fill rate,
 flagged ``reached = False``.
 
-With ``service_levels`` the planner is replayed again at each of those values of
-``service.default_fill_rate``; every planner and rule run is a point of the service-cost
-frontier (``planning.backtest.frontier``), published with the comparison of the planner against
-each rule at the same fill rate.
+With ``service_levels`` the planner is replayed again at each of those levels, as the one
+service target of every SKU (every row of ``service_targets`` and ``service.default_fill_rate``
+set to it); every planner and rule run is a point of the service-cost frontier
+(``planning.backtest.frontier``), published with the comparison of the planner against each
+rule at the same fill rate.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ class BacktestResult:
     forecasts: ForecastCache | None = None  # the shared weekly forecasts (reusable by a later run)
 
 
+def at_service_level(
+    tables: Mapping[str, pd.DataFrame], config: RunConfig, level: float
+) -> tuple[RunConfig, dict[str, pd.DataFrame]]:
+    """The config and tables with ``level`` as every SKU's service target (each row keeps its metric)."""
+    at_level = dict(tables)
+    targets = tables.get("service_targets")
+    if targets is not None:
+        at_level["service_targets"] = targets.assign(target=level)
+    service = config.service.model_copy(update={"default_fill_rate": level})
+    return config.model_copy(update={"service": service}), at_level
+
+
 def backtest_start(tables: Mapping[str, pd.DataFrame], settings: BacktestSettings) -> date:
     """The configured first Monday, else the Monday of the inventory snapshot."""
     if settings.start is not None:
@@ -97,11 +110,15 @@ class _Evaluator:
         return row
 
     def run(
-        self, policy: Policy, parameter: float | None = None, config: RunConfig | None = None
+        self,
+        policy: Policy,
+        parameter: float | None = None,
+        config: RunConfig | None = None,
+        tables: Mapping[str, pd.DataFrame] | None = None,
     ) -> tuple[PolicyRun, dict[str, object]]:
         started = time.perf_counter()
         result = replay(
-            self.tables,
+            tables or self.tables,
             policy,
             config or self.config,
             start=self.start,
@@ -204,10 +221,7 @@ def run_backtest(
             runs["planner"], rows["planner"] = evaluate.run(PlannerPolicy(warm_start=settings.warm_start))
         target = float(rows["planner"]["fill_rate"])  # type: ignore[arg-type]
         for level in settings.service_levels:
-            at_level = config.model_copy(
-                update={"service": config.service.model_copy(update={"default_fill_rate": level})}
-            )
-            evaluate.run(PlannerPolicy(warm_start=settings.warm_start), level, at_level)
+            evaluate.run(PlannerPolicy(warm_start=settings.warm_start), level, *at_service_level(tables, config, level))
         seconds["planner"] = time.perf_counter() - t
     makers: dict[str, tuple[Callable[[float], Policy], float, tuple[float, float]]] = {
         "reorder_point": (
@@ -243,10 +257,7 @@ def run_backtest(
         [policy_outcomes(run, evaluate.rates, evaluate.budget) for run in runs.values()], columns=list(OUTCOME_COLUMNS)
     )
     full["forecast_bias"], full["forecast_wape"] = bias, wape
-    trace = pd.DataFrame(evaluate.trace)
-    if "planner" in runs:  # the configured planner run is the point at the configured service
-        first_planner = trace.index[trace["policy"] == "planner"][0]
-        trace.loc[first_planner, "parameter"] = config.service.default_fill_rate
+    trace = pd.DataFrame(evaluate.trace)  # the configured planner run has no parameter: the configured targets
     points = frontier(trace)
     seconds["forecast"] = forecasts.seconds
     seconds["total"] = time.perf_counter() - started

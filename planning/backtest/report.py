@@ -103,7 +103,8 @@ def render_backtest_report(result: BacktestResult, run_id: str, notes: Mapping[s
         "<h2>Closing stock value week by week</h2>",
         weekly_chart(result.weekly, "inventory_value", "stock value"),
         "<h2>Service-cost frontier: every evaluated run</h2>",
-        "<p>The planner at each service setting (<i>parameter</i>: service.default_fill_rate), each rule at "
+        "<p>The planner at each service setting (<i>parameter</i>: every SKU's service target; empty: the "
+        "configured targets), each rule at "
         "each parameter of its tuning grid (z; weeks of cover). <i>on_frontier</i>: no run of the same policy "
         "serves as well for less.</p>",
         tuning_chart(result.tuning),

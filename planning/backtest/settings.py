@@ -78,8 +78,8 @@ class BacktestSettings(BaseModel):
     )
     service_levels: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = Field(
         (),
-        description="The planner is replayed again at each of these service.default_fill_rate values (SKUs with a "
-        "service_targets row keep theirs): its points on the service-cost frontier.",
+        description="The planner is replayed again with each of these as every SKU's service target (every "
+        "service_targets row and service.default_fill_rate): its points on the service-cost frontier.",
     )
     baselines: BaselineSettings = Field(default_factory=BaselineSettings)
     tuning: TuningSettings = Field(default_factory=TuningSettings)

@@ -57,9 +57,10 @@ def test_cli_backtest_publishes_tables_report_and_manifest(folders: tuple[Path, 
     assert outcomes["fill_rate"].between(0, 1).all()
     assert b"<svg" in (run / "report.html").read_bytes()
     assert not (outputs / "plans").exists()  # backtests never touch the plans
-    # The frontier: the planner at the configured 95 % and at 80 %, each rule at its 2 grid points (+ bisection).
+    # The frontier: the planner at the configured targets and at 80 %, each rule at its grid points and bisection.
     points = pd.read_parquet(run / "frontier.parquet")
-    assert sorted(points.loc[points["policy"] == "planner", "parameter"]) == [0.8, 0.95]
+    planner = points.loc[points["policy"] == "planner", "parameter"]
+    assert len(planner) == 2 and planner.isna().sum() == 1 and 0.8 in set(planner)
     assert {"reorder_point", "weeks_of_cover"} <= set(points["policy"])
     assert points["on_frontier"].any()
     comparison = pd.read_parquet(run / "comparison.parquet")
