@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 START_SHARE = 0.2  # of the time limit, for completing the rounded start
 # The interior-point method (with crossover, so the start rounds a vertex) solves the M5 weekly
-# relaxations (21k columns) in 3.1-3.2 s where dual simplex takes 4.3-5.5 s (issue 14, three weeks).
+# relaxations (21k columns) in 3.1-3.2 s where dual simplex takes 4.3-5.5 s (issue 14: measured ad hoc
+# on three weeks' pickled problems, one solve each, not a bench).
 LP_OPTIONS = {"solver": "ipm"}
 BACKSTOP_SHARE = 0.25
 REPAIR_PASSES = (
