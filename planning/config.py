@@ -47,7 +47,16 @@ class CostConfig(_Strict):
     )
     order_line_cost: NonNegative = Field(15.0, description="Fixed cost of one purchase-order line.")
     lost_sale_margin_multiplier: NonNegative = Field(
-        1.0, description="Lost-sale penalty = multiplier x (selling price - unit cost), at least the floor."
+        1.0,
+        description="A lost sale costs the revenue it loses: unit cost + multiplier x (selling price - unit cost) "
+        "(the model pays for every unit it buys, so a sale lost saves its purchase and loses its price), at least "
+        "the floor. With backorders, a unit-week of backlog costs multiplier x margin.",
+    )
+    lost_sale_basis: Literal["revenue", "margin"] = Field(
+        "revenue",
+        description="revenue: the lost sale's penalty includes the unit cost (above); margin: only multiplier x "
+        "margin, the rule before 2026-12 (a unit whose margin is below its cost was then cheaper to lose than to "
+        "buy, beyond the service targets).",
     )
     lost_sale_penalty_floor: NonNegative = Field(1.0, description="Smallest lost-sale penalty per unit.")
     backorders: bool = Field(False, description="Unmet demand is backordered instead of lost.")

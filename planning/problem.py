@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planning.config import RunConfig
+from planning.config import CostConfig, RunConfig
 from planning.forecast import Forecast
 from planning.forecast.service import safety_stock
 
@@ -429,6 +429,20 @@ def service_targets(items: pd.DataFrame, targets: pd.DataFrame | None, default: 
     return result
 
 
+def lost_sale_penalty(unit_cost: float, margin: float, costs: CostConfig) -> float:
+    """What one unit of demand not served costs (``costs.lost_sale_basis``).
+
+    The objective pays c for every unit bought, so serving a unit costs c and losing it must cost
+    the revenue p = c + margin: priced at the margin alone, a unit with margin below its cost
+    (a 40 % gross margin: p - c = 0.67 c) is cheaper to lose than to buy, and only the service
+    penalties buy it. A backlog-week is a delay, not a loss: it costs the margin multiple.
+    """
+    lost_margin = costs.lost_sale_margin_multiplier * margin
+    if costs.lost_sale_basis == "revenue" and not costs.backorders:
+        return max(costs.lost_sale_penalty_floor, unit_cost + lost_margin)
+    return max(costs.lost_sale_penalty_floor, lost_margin)
+
+
 def _items(frame: pd.DataFrame, config: RunConfig) -> dict[str, Item]:
     costs = config.costs
     items = {}
@@ -446,7 +460,7 @@ def _items(frame: pd.DataFrame, config: RunConfig) -> dict[str, Item]:
             unit_volume=float(row.unit_volume),
             holding_cost=float(holding) if pd.notna(holding) else unit_cost * costs.holding_rate_per_week,
             line_cost=float(line) if pd.notna(line) else costs.order_line_cost,
-            lost_sale_penalty=max(costs.lost_sale_penalty_floor, costs.lost_sale_margin_multiplier * margin),
+            lost_sale_penalty=lost_sale_penalty(unit_cost, margin, costs),
             service_class=str(row.service_class) if pd.notna(row.service_class) else "",
         )
     return items

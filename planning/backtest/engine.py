@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from planning.backtest.clairvoyant import ClairvoyantPolicy
 from planning.backtest.frontier import frontier, planner_against_rules
 from planning.backtest.outcomes import (
     OUTCOME_COLUMNS,
@@ -39,7 +40,7 @@ from planning.backtest.outcomes import (
 )
 from planning.backtest.policies import PlannerPolicy, Policy, reorder_point_policy, weeks_of_cover_policy
 from planning.backtest.replay import ForecastCache, PolicyRun, replay, weekly_actuals
-from planning.backtest.settings import BacktestSettings
+from planning.backtest.settings import CLAIRVOYANT, BacktestSettings
 from planning.config import RunConfig
 from planning.run import plan_start
 
@@ -63,6 +64,8 @@ class BacktestResult:
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)  # frontier.COMPARISON_COLUMNS
     seconds: dict[str, float] = field(default_factory=dict)
     forecasts: ForecastCache | None = None  # the shared weekly forecasts (reusable by a later run)
+    # The clairvoyant's one solve (status, objective, bound, gap in the model's terms); empty without it.
+    clairvoyant_solve: dict[str, object] = field(default_factory=dict)
 
 
 def at_service_level(
@@ -235,6 +238,20 @@ def run_backtest(
             settings.tuning.cover_range,
         ),
     }
+    clairvoyant_solve: dict[str, object] = {}
+    if CLAIRVOYANT in settings.policies:
+        t = time.perf_counter()
+        policy = ClairvoyantPolicy(tables["demand_history"], settings.weeks, settings.clairvoyant_time_limit_s)
+        runs[CLAIRVOYANT], rows[CLAIRVOYANT] = evaluate.run(policy)
+        assert policy.run is not None
+        report = policy.run.result.report
+        clairvoyant_solve = {
+            "status": report.status.value,
+            "objective": report.objective,
+            "bound": report.best_bound,
+            "gap": report.gap,
+        }
+        seconds[CLAIRVOYANT] = time.perf_counter() - t
     for name in ("reorder_point", "weeks_of_cover"):
         if name not in settings.policies:
             continue
@@ -275,4 +292,5 @@ def run_backtest(
         forecast_actual=fva,
         seconds=seconds,
         forecasts=forecasts,
+        clairvoyant_solve=clairvoyant_solve,
     )

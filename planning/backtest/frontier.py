@@ -9,11 +9,17 @@ The comparison the planner has to win: for each rule point with a fill rate in t
 band (90-99 % by default), the cheapest planner point at the same or a higher fill rate. The
 planner's cost is taken at a fill rate at least the rule's, never interpolated, so the saving
 errs against the planner. A rule point no planner point reaches is reported with no saving.
+
+With a clairvoyant run (``planning.backtest.clairvoyant``: the model solved once over the
+window with the actual demand) every point carries its cost above the clairvoyant's,
+total cost / clairvoyant total cost - 1, next to the fill rates of both.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+
+from planning.backtest.settings import CLAIRVOYANT
 
 FRONTIER_COLUMNS = (
     "policy",
@@ -25,6 +31,7 @@ FRONTIER_COLUMNS = (
     "lines_changed_per_week",
     "spend_vs_budget",
     "on_frontier",
+    "cost_above_clairvoyant",
 )
 COMPARISON_COLUMNS = (
     "rule",
@@ -43,7 +50,7 @@ COMPARISON_COLUMNS = (
 def frontier(trace: pd.DataFrame) -> pd.DataFrame:
     """Every evaluated run (``FRONTIER_COLUMNS``), flagged ``on_frontier`` when no run of its policy
     has both a higher-or-equal fill rate and a lower cost."""
-    runs = trace.reindex(columns=list(FRONTIER_COLUMNS[:-1])).copy()
+    runs = trace.reindex(columns=list(FRONTIER_COLUMNS[:-2])).copy()
     runs = runs.sort_values(["policy", "fill_rate", "total_cost"], ascending=[True, False, True], kind="stable")
     on = []
     for _, part in runs.groupby("policy", sort=False):
@@ -52,6 +59,9 @@ def frontier(trace: pd.DataFrame) -> pd.DataFrame:
             on.append(bool(cost < cheapest))
             cheapest = min(cheapest, float(cost))
     runs["on_frontier"] = on
+    clairvoyant = runs[runs["policy"] == CLAIRVOYANT]
+    limit = float(clairvoyant["total_cost"].iloc[0]) if not clairvoyant.empty else float("nan")
+    runs["cost_above_clairvoyant"] = runs["total_cost"] / limit - 1 if limit > 0 else float("nan")
     return runs.sort_values(["policy", "fill_rate"], kind="stable").reset_index(drop=True)
 
 
@@ -59,7 +69,7 @@ def planner_against_rules(points: pd.DataFrame, band: tuple[float, float] = (0.9
     """For each rule run with a fill rate inside ``band``, the cheapest planner run that serves at
     least as well, and the saving 1 - planner / rule (``COMPARISON_COLUMNS``)."""
     planner = points[points["policy"] == "planner"]
-    rules = points[(points["policy"] != "planner") & points["fill_rate"].between(*band)]
+    rules = points[~points["policy"].isin(["planner", CLAIRVOYANT]) & points["fill_rate"].between(*band)]
     rows = []
     for rule in rules.to_dict("records"):
         serving = planner[planner["fill_rate"] >= rule["fill_rate"]].sort_values("total_cost", kind="stable")

@@ -139,8 +139,13 @@ def lines_changed(previous: pd.DataFrame, current: pd.DataFrame, first: date, la
 
 def first_week_decisions(run: PlanRun, problem: PlanningProblem) -> Decisions:
     """The plan's week-0 purchase lines and transfers, as releases to the simulation."""
+    return week_decisions(run, problem, 0)
+
+
+def week_decisions(run: PlanRun, problem: PlanningProblem, week: int) -> Decisions:
+    """The plan's purchase lines ordered and transfers shipped in ``week`` (0 = the plan's first)."""
     purchases = run.plan.purchases
-    firm = purchases[purchases["order_week"] == 0]
+    firm = purchases[purchases["order_week"] == week]
     charged: set[tuple[str, str]] = set()  # the PO's fixed cost goes on its first line
     releases = []
     for row in rows_of(firm):
@@ -159,7 +164,7 @@ def first_week_decisions(run: PlanRun, problem: PlanningProblem) -> Decisions:
             lead_weeks=problem.lanes[(str(r.from_location), str(r.to_location))].lead_weeks,
             cost_per_unit=problem.lanes[(str(r.from_location), str(r.to_location))].cost_per_unit,
         )
-        for r in rows_of(transfers[transfers["ship_week"] == 0])
+        for r in rows_of(transfers[transfers["ship_week"] == week])
     )
     return Decisions(tuple(releases), moves)
 

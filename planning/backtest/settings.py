@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from planning.config import RunConfig, parse_config, read_yaml
 from planning.errors import ConfigError
 
-PolicyName = Literal["planner", "reorder_point", "weeks_of_cover"]
+PolicyName = Literal["planner", "reorder_point", "weeks_of_cover", "clairvoyant"]
+CLAIRVOYANT: PolicyName = "clairvoyant"
+# The clairvoyant (``planning.backtest.clairvoyant``) is asked for by name: one long solve.
 POLICY_NAMES: tuple[PolicyName, ...] = ("planner", "reorder_point", "weeks_of_cover")
 
 
@@ -80,6 +82,10 @@ class BacktestSettings(BaseModel):
         (),
         description="The planner is replayed again with each of these as every SKU's service target (every "
         "service_targets row and service.default_fill_rate): its points on the service-cost frontier.",
+    )
+    clairvoyant_time_limit_s: Annotated[float, Field(gt=0.0)] = Field(
+        600.0,
+        description="Time limit of the clairvoyant's one solve over the whole window (policy 'clairvoyant').",
     )
     baselines: BaselineSettings = Field(default_factory=BaselineSettings)
     tuning: TuningSettings = Field(default_factory=TuningSettings)

@@ -17,7 +17,9 @@ drops it). ``solve`` builds the problem the way the pipeline does (CSV text -> l
 for speed), solves it with ``mip_rel_gap`` 0 and checks the published-plan invariants.
 
 The run configuration turns off the two terms that would blur hand arithmetic unless a test
-asks for them: the end-of-horizon credit (share 0) and the fill-rate penalty (0 per unit).
+asks for them: the end-of-horizon credit (share 0) and the fill-rate penalty (0 per unit). A lost
+sale costs its margin (``lost_sale_basis: margin``), the figure the cases' arithmetic uses; the
+default basis, revenue, has its own cases in ``test_objective.py``.
 """
 
 from __future__ import annotations
@@ -180,8 +182,8 @@ def one_sku(
 
 
 def config(weeks: int, costs: Mapping[str, Any] | None = None, service: Mapping[str, Any] | None = None) -> RunConfig:
-    """Exact solves; no end-of-horizon credit, no fill-rate penalty and a unit-week below safety stock
-    at 0.2 x unit cost, unless overridden."""
+    """Exact solves; no end-of-horizon credit, no fill-rate penalty, a lost sale at its margin and a
+    unit-week below safety stock at 0.2 x unit cost, unless overridden."""
     return parse_config(
         {
             "horizon": {"weeks": weeks, "frozen_weeks": 0},
@@ -189,6 +191,7 @@ def config(weeks: int, costs: Mapping[str, Any] | None = None, service: Mapping[
                 "closing_stock_valuation": "share",
                 "end_of_horizon_value_share": 0.0,
                 "safety_stock_shortfall_penalty": 0.2,
+                "lost_sale_basis": "margin",
                 **(costs or {}),
             },
             "service": {"fill_rate_shortfall_penalty": 0.0, **(service or {})},

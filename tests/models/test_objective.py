@@ -51,6 +51,38 @@ def test_end_of_horizon_credit_values_closing_stock(
     assert solved.objective == pytest.approx(expected_cost)
 
 
+@pytest.mark.parametrize(
+    ("basis", "expected_orders", "expected_cost"),
+    [
+        # Price 14, cost 10: a lost sale's margin (4) is below the unit's cost, so at the margin
+        # basis the 5 units are cheaper to lose than to buy: 5 x 4 = 20, nothing ordered.
+        ("margin", {}, 20.0),
+        # At the revenue basis losing a unit costs 10 + 4 = 14 > 10: buy the 5, 5 x 10 = 50.
+        ("revenue", {0: 5.0}, 50.0),
+    ],
+)
+def test_a_lost_sale_costs_the_revenue_it_loses(
+    basis: str, expected_orders: dict[int, float], expected_cost: float
+) -> None:
+    solved = solve(one_sku([5], items=items(item(price=14))), weeks=1, costs={"lost_sale_basis": basis})
+    assert solved.orders() == expected_orders
+    assert solved.objective == pytest.approx(expected_cost)
+
+
+def test_a_backlog_week_costs_the_margin_whatever_the_basis() -> None:
+    # Backorders, lead 1: 5 owed in week 0 and bought then arrive in week 1. One backlog-week at
+    # the margin 4 each: 5 x 4 + 5 x 10 = 70 (never buying would owe 5 x 4 x 4 weeks = 80).
+    # At the revenue rate the backlog-week would cost 5 x 14 = 70.
+    solved = solve(
+        one_sku([5, 0, 0, 0], items=items(item(price=14)), sourcing_options=options(option(lead=1))),
+        weeks=4,
+        costs={"lost_sale_basis": "revenue", "backorders": True},
+    )
+    assert solved.orders() == {0: 5.0}
+    assert solved.cost("shortage_cost") == pytest.approx(20.0)
+    assert solved.objective == pytest.approx(70.0)
+
+
 def _every_term_tables() -> dict[str, str]:
     """Five SKUs over two weeks, each switching on some cost terms, none interacting.
 
