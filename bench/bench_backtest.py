@@ -1,6 +1,6 @@
 """Backtest bench: the planner against ERP reorder points and weeks-of-cover rules on history.
 
-For a data set (``--dataset m5`` or ``demo``) and its config (``configs/backtest_<dataset>.yaml``)
+For a data set (``--dataset m5``, ``demo`` or ``online_retail``) and its config (``configs/backtest_<dataset>.yaml``)
 it builds the backtest inputs (``planning.backtest.datasets``), types them by their contracts,
 replays the planner week by week, tunes both baselines to the planner's fill rate (a grid, then
 bisection) and writes:
@@ -21,6 +21,9 @@ and prints the outcomes as a markdown table. Timing: the planner's replay (forec
         --planner-cache /tmp/m5_planner.pkl     # the rules' budget check as blind as the planner's
     .venv/bin/python bench/bench_backtest.py --dataset m5 --service-levels 0.9 0.98 0.995 --name m5_frontier
         # the planner at more service settings: the service-cost frontier and the planner against each rule
+    .venv/bin/python bench/bench_backtest.py --dataset demo --service-levels 0.9 0.95 0.99 \
+        --policies planner reorder_point weeks_of_cover clairvoyant --name demo_frontier
+        # ... with the clairvoyant plan (the model solved once over the window, demand known)
 """
 
 from __future__ import annotations
@@ -40,14 +43,17 @@ from matplotlib.figure import Figure
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planning.backtest.datasets import demo_backtest_tables, m5_backtest_tables  # noqa: E402
+from planning.backtest.datasets import DATASETS, backtest_tables  # noqa: E402
 from planning.backtest.engine import BacktestResult, run_backtest  # noqa: E402
 from planning.backtest.replay import typed_tables  # noqa: E402
 from planning.backtest.settings import load_backtest_config  # noqa: E402
 
-M5_DIR = ROOT.parent / "shared" / "datasets" / "m5_subset"
+DATASET_DIRS = {
+    "m5": ROOT.parent / "shared" / "datasets" / "m5_subset",
+    "online_retail": ROOT.parent / "shared" / "datasets" / "online_retail",
+}
 PLOTS = ROOT / "bench" / "backtest_plots"
-COLORS = {"planner": "#1b6ca8", "reorder_point": "#c0392b", "weeks_of_cover": "#7f8c8d"}
+COLORS = {"planner": "#1b6ca8", "reorder_point": "#c0392b", "weeks_of_cover": "#7f8c8d", "clairvoyant": "#27ae60"}
 TABLE_COLUMNS = {
     "policy": "policy",
     "parameter": "param",
@@ -96,7 +102,7 @@ def plain_markdown(frame: pd.DataFrame) -> str:
                 cells.append("")
             elif isinstance(value, str | bool):
                 cells.append(str(value))
-            elif "fill_rate" in column or column in ("saving", "spend_vs_budget"):
+            elif "fill_rate" in column or column in ("saving", "spend_vs_budget", "cost_above_clairvoyant"):
                 cells.append(f"{value:.2%}")
             elif "parameter" in column or column == "lines_changed_per_week":
                 cells.append(f"{value:.3g}")
@@ -157,15 +163,15 @@ def plot_frames(
     ax = fig.subplots()
     for policy, part in tuning.groupby("policy", sort=False):
         part = part.sort_values("fill_rate")
-        marker = "*" if policy == "planner" else "o"
+        marker = {"planner": "*", "clairvoyant": "D"}.get(str(policy), "o")
         ax.plot(
             part["fill_rate"],
             part["total_cost"],
             marker=marker,
-            markersize=12 if marker == "*" else 5,
+            markersize={"*": 12, "D": 8}.get(marker, 5),
             label=str(policy),
             color=COLORS.get(str(policy)),
-            linestyle="-" if policy != "planner" or len(part) > 1 else "none",
+            linestyle="-" if policy != "clairvoyant" and (policy != "planner" or len(part) > 1) else "none",
         )
     ax.set_xlabel("fill rate over the measured weeks")
     ax.set_ylabel("total cost")
@@ -178,7 +184,7 @@ def plot_frames(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", choices=("m5", "demo"), default="m5")
+    parser.add_argument("--dataset", choices=DATASETS, default="m5")
     parser.add_argument("--config", type=Path, help="default: configs/backtest_<dataset>.yaml")
     parser.add_argument("--weeks", type=int, help="override the configured number of weeks")
     parser.add_argument("--warmup-weeks", type=int, help="override the configured warm-up")
@@ -189,6 +195,7 @@ def main() -> None:
     parser.add_argument("--name", help="plot/result file prefix (default: the dataset)")
     parser.add_argument("--without-budgets", action="store_true", help="sensitivity: drop the budgets table")
     parser.add_argument("--replot", action="store_true", help="redraw the plots from <name>_results.json only")
+    parser.add_argument("--policies", nargs="*", help="backtest.policies (e.g. add clairvoyant)")
     parser.add_argument(
         "--service-levels", type=float, nargs="*", help="backtest.service_levels: the planner's other service settings"
     )
@@ -221,15 +228,22 @@ def main() -> None:
         settings = settings.model_copy(update={"warmup_weeks": args.warmup_weeks})
     if args.service_levels is not None:
         settings = settings.model_copy(update={"service_levels": tuple(args.service_levels)})
+    if args.policies:
+        settings = settings.model_copy(update={"policies": tuple(args.policies)})
     if args.ignore_commitments:
         baselines = settings.baselines.model_copy(update={"count_commitments": False})
         settings = settings.model_copy(update={"baselines": baselines})
     assert settings.start is not None
     started = time.perf_counter()
-    if args.dataset == "m5":
-        raw = m5_backtest_tables(M5_DIR, settings.start, settings.weeks, config.horizon.weeks)
-    else:
-        raw = demo_backtest_tables(settings.start, settings.weeks, n_skus=args.skus)
+    raw = backtest_tables(
+        args.dataset,
+        settings.start,
+        settings.weeks,
+        config.horizon.weeks,
+        settings.supply,
+        dataset_dir=DATASET_DIRS.get(args.dataset),
+        n_skus=args.skus,
+    )
     if args.without_budgets:
         raw.pop("budgets", None)
     tables = typed_tables(raw)
@@ -264,7 +278,7 @@ def main() -> None:
     finals = {
         p: float(result.tuning[(result.tuning["policy"] == p) & (result.tuning["parameter"] == v)]["seconds"].iloc[0])
         for p, v in zip(result.outcomes["policy"], result.outcomes["parameter"], strict=True)
-        if p != "planner"
+        if p not in ("planner", "clairvoyant")
     }
     record = {
         "dataset": args.dataset,
@@ -287,6 +301,7 @@ def main() -> None:
         "tuning": json.loads(result.tuning.drop(columns=["forecast_bias", "forecast_wape"]).to_json(orient="records")),
         "frontier": json.loads(result.frontier.to_json(orient="records")),
         "comparison": json.loads(result.comparison.to_json(orient="records")),
+        "clairvoyant_solve": result.clairvoyant_solve,
         "weekly": json.loads(result.weekly.to_json(orient="records", date_format="iso")),
         "machine": {
             "python": platform.python_version(),
@@ -313,7 +328,7 @@ def main() -> None:
             indent=2,
         )
     )
-    best = result.outcomes[result.outcomes["policy"] != "planner"]
+    best = result.outcomes[~result.outcomes["policy"].isin(["planner", "clairvoyant"])]
     if "planner" in set(result.outcomes["policy"]) and not best.empty:
         planner = result.outcomes.set_index("policy").loc["planner"]
         reached = best[best["reached_planner_fill_rate"]]

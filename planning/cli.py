@@ -41,7 +41,9 @@ EXIT_BAD_CONFIG = 3
 EXIT_NO_PLAN = 4
 EXIT_STORAGE = 5  # inputs unreadable, or the plan could not be published
 
-DEFAULT_M5_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "m5_subset"
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DEFAULT_M5_DIR = SHARED_DATASETS / "m5_subset"
+DEFAULT_DATASET_DIRS = {"m5": DEFAULT_M5_DIR, "online_retail": SHARED_DATASETS / "online_retail"}
 
 log = logging.getLogger("buyplan")
 
@@ -253,17 +255,17 @@ def _backtest_settings(args: argparse.Namespace) -> tuple[RunConfig, BacktestSet
 
 def _prepare_backtest_inputs(args: argparse.Namespace, config: RunConfig, settings: BacktestSettings) -> None:
     """Write a bundled data set's backtest inputs (``planning.backtest.datasets``) into ``--inputs``."""
-    from planning.backtest.datasets import demo_backtest_tables, m5_backtest_tables
+    from planning.backtest.datasets import backtest_tables
     from planning.demo_data import write_demo_tables
 
     if not args.inputs or args.inputs.startswith("s3://"):
         raise ConfigError("--prepare writes into a local folder: give it as --inputs")
     if settings.start is None:
         raise ConfigError("--prepare needs the window: give --start (a Monday) or set backtest.start in the config")
-    if args.prepare == "m5":
-        tables = m5_backtest_tables(Path(args.dataset), settings.start, settings.weeks, config.horizon.weeks)
-    else:
-        tables = demo_backtest_tables(settings.start, settings.weeks)
+    folder = Path(args.dataset) if args.dataset else DEFAULT_DATASET_DIRS.get(args.prepare)
+    tables = backtest_tables(
+        args.prepare, settings.start, settings.weeks, config.horizon.weeks, settings.supply, dataset_dir=folder
+    )
     write_demo_tables(tables, Path(args.inputs))
     rows = sum(len(t) for t in tables.values())
     print(f"      Wrote the {args.prepare} backtest inputs ({rows:,} rows) to {args.inputs}")
@@ -361,7 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--start", type=_date, help="first replayed Monday (default: config, else the snapshot)")
     backtest.add_argument("--weeks", type=int, help="weeks replayed (default: config, else 52)")
     backtest.add_argument("--warmup-weeks", type=int, help="first weeks replayed but not measured (default: config)")
-    backtest.add_argument("--policies", help="comma-separated: planner,reorder_point,weeks_of_cover (default: all)")
+    backtest.add_argument(
+        "--policies",
+        help="comma-separated: planner,reorder_point,weeks_of_cover,clairvoyant "
+        "(default: the first three; the clairvoyant is one long solve over the window)",
+    )
     noise = backtest.add_mutually_exclusive_group()
     noise.add_argument(
         "--lead-time-noise",
@@ -374,10 +380,14 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--no-tuning", action="store_true", help="run the baselines at their configured parameters")
     backtest.add_argument(
         "--prepare",
-        choices=("m5", "demo"),
-        help="first write this bundled data set's backtest inputs into --inputs (M5: synthetic supply side)",
+        choices=("m5", "demo", "online_retail"),
+        help="first write this bundled data set's backtest inputs into --inputs (synthetic supply side, "
+        "re-supplied by the config's backtest.supply)",
     )
-    backtest.add_argument("--dataset", default=str(DEFAULT_M5_DIR), help="folder of the M5 subset (for --prepare m5)")
+    backtest.add_argument(
+        "--dataset",
+        help="folder of the M5 subset or the Online Retail extract (for --prepare; default: ../shared/datasets/...)",
+    )
     backtest.set_defaults(func=cmd_backtest)
 
     validate = sub.add_parser("validate", help="check input tables against their data contracts")

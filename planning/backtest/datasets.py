@@ -16,20 +16,43 @@ replenishment lead time + 2 weeks) x the point's average weekly demand over the 
 the start, no open orders. The generated budget rows (26 weeks from the as-of) are moved back
 to the window, keeping their order; the approved (locked) orders are dropped: they belong to
 the as-of week, not to the window.
+
+Online Retail (``online_retail_backtest_tables``): real daily units of a UK online gift shop's
+50 most traded stock codes (``planning.online_retail``), a synthetic supply side at the window
+start, its 26 weekly budget rows repeated like M5's.
+
+Any of the three can be re-supplied (``with_supply``, ``backtest.supply`` in the config): lead
+times, MOQs in weeks of demand, PO fixed costs and budget tightness replace the generated ones,
+so another brand's terms can be simulated on the same demand:
+
+* lead time: one whole-week draw per supplier in [low, high]; each option's spread keeps its
+  share of the mean (a 2-week option with spread 0.4 moved to 4 weeks gets 0.8);
+* MOQ = ceil(weeks x d / m) x m, d the average weekly units of the option's ship-to over the
+  8 weeks before the window (a ship-to without demand of its own, a warehouse feeding others:
+  the SKU's demand everywhere), m the order multiple;
+* PO fixed cost: one draw per supplier in [low, high];
+* budgets: every row is scaled by one factor, the one that makes the overall weekly limit
+  average tightness x need, need = the 8 weeks' units x unit cost / 8 (category, supplier and
+  monthly rows keep their proportions to it). A data set without overall weekly rows gets them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from planning.backtest.settings import SupplySettings
 from planning.demo_data import generate_demo_tables
 from planning.m5 import load_m5_tables
+from planning.online_retail import load_online_retail_tables
 from planning.problem import lead_weeks
 
+DATASETS = ("m5", "demo", "online_retail")
 COVER_MARGIN_WEEKS = 2
 GENERATED_BUDGET_WEEKS = 26  # weekly rows the demo generator writes
 TRAILING_WEEKS = 8
@@ -103,3 +126,116 @@ def demo_backtest_tables(start: date, weeks: int, *, n_skus: int = 60, seed: int
     tables["open_orders"] = tables["open_orders"].iloc[0:0]
     tables.pop("locked_orders", None)
     return tables
+
+
+def online_retail_backtest_tables(
+    dataset: Path, start: date, weeks: int, horizon_weeks: int, seed: int = 13
+) -> dict[str, pd.DataFrame]:
+    """The Online Retail top sellers as backtest inputs: supply side at ``start``, history through the data."""
+    tables = load_online_retail_tables(dataset, as_of=start, seed=seed)
+    tables["demand_history"] = load_online_retail_tables(dataset, seed=seed)["demand_history"]
+    tables["budgets"] = repeat_budgets(tables["budgets"], start, weeks + horizon_weeks)
+    return tables
+
+
+def backtest_tables(
+    name: str,
+    start: date,
+    weeks: int,
+    horizon_weeks: int,
+    supply: SupplySettings | None = None,
+    *,
+    dataset_dir: Path | None = None,
+    n_skus: int = 60,
+) -> dict[str, pd.DataFrame]:
+    """A bundled data set's backtest inputs (``DATASETS``), re-supplied by ``supply`` where it says.
+
+    ``dataset_dir``: the folder of the M5 subset or the Online Retail extract (not the demo).
+    """
+    if name == "demo":
+        tables = demo_backtest_tables(start, weeks, n_skus=n_skus)
+    elif name in ("m5", "online_retail"):
+        if dataset_dir is None:
+            raise ValueError(f"the {name} backtest inputs need the data set's folder")
+        load = m5_backtest_tables if name == "m5" else online_retail_backtest_tables
+        tables = load(dataset_dir, start, weeks, horizon_weeks)
+    else:
+        raise ValueError(f"unknown data set {name!r}: one of {', '.join(DATASETS)}")
+    return with_supply(tables, supply or SupplySettings(), start, weeks + horizon_weeks)
+
+
+def _trailing_weekly(history: pd.DataFrame, start: date) -> pd.DataFrame:
+    """Average weekly units per SKU x location over the ``TRAILING_WEEKS`` before ``start``."""
+    window = history[
+        (history["date"] >= pd.Timestamp(start - timedelta(weeks=TRAILING_WEEKS)))
+        & (history["date"] < pd.Timestamp(start))
+    ]
+    weekly = window.groupby(["sku", "location"], as_index=False)["units"].sum()
+    return weekly.assign(units=weekly["units"].clip(lower=0) / TRAILING_WEEKS)
+
+
+def with_supply(
+    tables: dict[str, pd.DataFrame], supply: SupplySettings, start: date, weeks: int
+) -> dict[str, pd.DataFrame]:
+    """``tables`` with the supply settings that are set replacing the generated ones (module docstring);
+    ``weeks``: how many weekly budget rows from ``start`` a data set without them gets."""
+    rng = np.random.default_rng(supply.seed)
+    out = dict(tables)
+    suppliers = out["suppliers"].sort_values("supplier").reset_index(drop=True)
+    options = out["sourcing_options"].copy()
+    if supply.lead_time_weeks is not None:
+        low, high = math.ceil(supply.lead_time_weeks[0]), math.floor(supply.lead_time_weeks[1])
+        if low > high:
+            raise ValueError(f"supply.lead_time_weeks {supply.lead_time_weeks} holds no whole week")
+        drawn = dict(zip(suppliers["supplier"], rng.integers(low, high + 1, size=len(suppliers)), strict=True))
+        new = options["supplier"].map(drawn).astype(float)
+        share = options["lead_time_std_weeks"] / options["lead_time_weeks"].where(options["lead_time_weeks"] > 0)
+        options["lead_time_std_weeks"] = (new * share.fillna(0.0)).round(2)
+        options["lead_time_weeks"] = new
+    if supply.moq_weeks_of_demand is not None:
+        weekly = _trailing_weekly(out["demand_history"], start)
+        at_point = weekly.set_index(["sku", "location"])["units"]
+        by_sku = weekly.groupby("sku")["units"].sum()
+        demand = [
+            float(at_point.get((sku, loc), 0.0)) or float(by_sku.get(sku, 0.0))
+            for sku, loc in zip(options["sku"], options["ship_to"], strict=True)
+        ]
+        multiple = options["order_multiple"].clip(lower=1).astype(float)
+        packs = np.ceil(supply.moq_weeks_of_demand * np.asarray(demand) / multiple.to_numpy())
+        options["moq"] = packs * multiple.to_numpy()
+    out["sourcing_options"] = options
+    if supply.po_fixed_cost is not None:
+        costs = dict(
+            zip(
+                suppliers["supplier"], np.round(rng.uniform(*supply.po_fixed_cost, size=len(suppliers)), 2), strict=True
+            )
+        )
+        out["suppliers"] = out["suppliers"].assign(fixed_cost_per_po=out["suppliers"]["supplier"].map(costs))
+    if supply.budget_tightness is not None:
+        out["budgets"] = _budgets_at(out, supply.budget_tightness, start, weeks)
+    return out
+
+
+def _budgets_at(tables: Mapping[str, pd.DataFrame], tightness: float, start: date, weeks: int) -> pd.DataFrame:
+    """Budgets scaled so the overall weekly limit averages ``tightness`` x the weekly purchase need."""
+    weekly = _trailing_weekly(tables["demand_history"], start)
+    cost = tables["items"].set_index("sku")["unit_cost"]
+    need = float((weekly["units"] * weekly["sku"].map(cost).fillna(0.0)).sum())
+    target = round(tightness * need, 2)
+    budgets = tables.get("budgets")
+    if budgets is not None and not budgets.empty:
+        overall = budgets[(budgets["period"] == "week") & (budgets["category"] == "") & (budgets["supplier"] == "")]
+        if not overall.empty:
+            factor = target / float(overall["cash_limit"].mean())
+            return budgets.assign(cash_limit=(budgets["cash_limit"] * factor).round(2))
+    rows = pd.DataFrame(
+        {
+            "period_start": [pd.Timestamp(start + timedelta(weeks=k)) for k in range(weeks)],
+            "period": "week",
+            "cash_limit": target,
+            "currency": tables["suppliers"]["currency"].iloc[0],
+            "category": "",
+            "supplier": "",
+        }
+    )
+    return rows if budgets is None else pd.concat([budgets, rows], ignore_index=True)

@@ -19,6 +19,7 @@ rule at the same fill rate.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,6 +79,11 @@ def at_service_level(
         at_level["service_targets"] = targets.assign(target=level)
     service = config.service.model_copy(update={"default_fill_rate": level})
     return config.model_copy(update={"service": service}), at_level
+
+
+def _finite(value: float | None) -> float | None:
+    """``value`` for a JSON manifest: None stands for a missing or infinite figure."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def backtest_start(tables: Mapping[str, pd.DataFrame], settings: BacktestSettings) -> date:
@@ -247,9 +253,9 @@ def run_backtest(
         report = policy.run.result.report
         clairvoyant_solve = {
             "status": report.status.value,
-            "objective": report.objective,
-            "bound": report.best_bound,
-            "gap": report.gap,
+            "objective": _finite(report.objective),
+            "bound": _finite(report.best_bound),
+            "gap": _finite(report.gap),
         }
         seconds[CLAIRVOYANT] = time.perf_counter() - t
     for name in ("reorder_point", "weeks_of_cover"):

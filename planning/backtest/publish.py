@@ -127,6 +127,7 @@ def publish_backtest(
         "settings": json.loads(settings.model_dump_json()),
         "outputs": outputs,
         "timings": result.seconds,
+        "clairvoyant_solve": result.clairvoyant_solve,
         "versions": versions(),
     }
     write_run(storage, prefix, files, manifest)

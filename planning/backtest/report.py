@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -15,7 +16,11 @@ from matplotlib.figure import Figure
 from planning.backtest.engine import BacktestResult
 from planning.plan_report import STYLE, html_table, svg
 
-COLORS = {"planner": "#1b6ca8", "reorder_point": "#c0392b", "weeks_of_cover": "#7f8c8d"}
+COLORS = {"planner": "#1b6ca8", "reorder_point": "#c0392b", "weeks_of_cover": "#7f8c8d", "clairvoyant": "#27ae60"}
+MARKERS: dict[str, dict[str, Any]] = {
+    "planner": {"marker": "*", "markersize": 12, "linestyle": "none"},
+    "clairvoyant": {"marker": "D", "markersize": 8, "linestyle": "none"},
+}
 COST_TERMS = ("holding_cost", "ordering_cost", "lost_margin", "freight_cost")
 SHOWN = {
     "policy": "",
@@ -69,12 +74,29 @@ def tuning_chart(tuning: pd.DataFrame) -> str:
     ax = figure.subplots()
     for policy, part in tuning.groupby("policy", sort=False):
         part = part.sort_values("fill_rate")
-        style = {"marker": "*", "markersize": 12, "linestyle": "none"} if policy == "planner" else {"marker": "o"}
+        style: dict[str, Any] = MARKERS.get(str(policy), {"marker": "o"})
         ax.plot(part["fill_rate"], part["total_cost"], label=str(policy), color=COLORS.get(str(policy)), **style)
     ax.set_xlabel("fill rate")
     ax.set_ylabel("total cost")
     ax.legend(fontsize=7)
     return svg(figure)
+
+
+def clairvoyant_note(solve: Mapping[str, object]) -> str:
+    """What the clairvoyant's one solve proved, or that the backtest ran without it."""
+    if not solve:
+        return (
+            "<p>No clairvoyant run (add <code>clairvoyant</code> to <code>backtest.policies</code>): the limit "
+            "no policy can beat is not drawn.</p>"
+        )
+    gap = solve.get("gap")
+    proven = f"{float(gap):.2%}" if isinstance(gap, int | float) else "unknown"
+    return (
+        "<p><i>clairvoyant</i>: the model solved once over the whole window with the actual demand known, "
+        "executed as planned; <i>cost_above_clairvoyant</i> = total cost / the clairvoyant's - 1. Its solve "
+        f"ended {html.escape(str(solve.get('status')))} with a proven gap of {proven} in the model's own terms "
+        "(the simulated cost above is what counts).</p>"
+    )
 
 
 def render_backtest_report(result: BacktestResult, run_id: str, notes: Mapping[str, str]) -> bytes:
@@ -118,8 +140,10 @@ def render_backtest_report(result: BacktestResult, run_id: str, notes: Mapping[s
                 "purchase_lines": ",.0f",
                 "lines_changed_per_week": ".1f",
                 "spend_vs_budget": ".1%",
+                "cost_above_clairvoyant": ".1%",
             },
         ),
+        clairvoyant_note(result.clairvoyant_solve),
         "<h3>The planner against each rule run with 90-99 % fill</h3>",
         "<p>The cheapest planner run at the same or a higher fill rate; saving = 1 - planner cost / rule "
         "cost (empty when no planner run serves as well).</p>",

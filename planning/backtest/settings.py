@@ -44,6 +44,41 @@ class BaselineSettings(BaseModel):
     )
 
 
+class SupplySettings(BaseModel):
+    """The generated supply side of a bundled data set (M5, demo, Online Retail), so that other
+    brands can be simulated on the same demand (``planning.backtest.datasets.with_supply``).
+    Each setting left unset keeps the data set's own generated value; the order-line cost is the
+    run configuration's ``costs.order_line_cost``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lead_time_weeks: tuple[Annotated[float, Field(ge=0.0)], Annotated[float, Field(ge=0.0)]] | None = Field(
+        None, description="Each supplier's lead time drawn uniformly from [low, high] weeks (whole weeks)."
+    )
+    moq_weeks_of_demand: Annotated[float, Field(ge=0.0)] | None = Field(
+        None,
+        description="Each sourcing option's MOQ = this many weeks of its stock point's average demand before "
+        "the window, rounded up to whole order multiples (0: no MOQ).",
+    )
+    po_fixed_cost: tuple[Annotated[float, Field(ge=0.0)], Annotated[float, Field(ge=0.0)]] | None = Field(
+        None, description="Each supplier's fixed cost per purchase order drawn uniformly from [low, high]."
+    )
+    budget_tightness: Annotated[float, Field(gt=0.0)] | None = Field(
+        None,
+        description="Every weekly cash limit = this share of the average weekly purchase need (units sold x unit "
+        "cost over the 8 weeks before the window): 1.0 buys what sells, below 1 the budget binds.",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the draws above.")
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> SupplySettings:
+        for name in ("lead_time_weeks", "po_fixed_cost"):
+            low_high = getattr(self, name)
+            if low_high is not None and low_high[0] > low_high[1]:
+                raise ValueError(f"{name}: low {low_high[0]} is above high {low_high[1]}")
+        return self
+
+
 class TuningSettings(BaseModel):
     """Bisection of each baseline's service parameter to the planner's fill rate."""
 
@@ -87,6 +122,7 @@ class BacktestSettings(BaseModel):
         600.0,
         description="Time limit of the clairvoyant's one solve over the whole window (policy 'clairvoyant').",
     )
+    supply: SupplySettings = Field(default_factory=SupplySettings)
     baselines: BaselineSettings = Field(default_factory=BaselineSettings)
     tuning: TuningSettings = Field(default_factory=TuningSettings)
 

@@ -39,11 +39,20 @@ def test_one_solve_is_executed_as_planned_and_the_simulation_meets_its_projectio
     plan = policy.run.plan
     assert plan.purchases["order_week"].max() > 0  # it planned past week 0 and was not re-planned
     placed = sorted(
-        zip(run.purchases["sku"], pd.to_datetime(run.purchases["order_date"]).dt.date, run.purchases["quantity"])
+        zip(
+            run.purchases["sku"],
+            pd.to_datetime(run.purchases["order_date"]).dt.date,
+            run.purchases["quantity"],
+            strict=True,
+        )
     )
     planned = sorted(
-        zip(plan.purchases["sku"], [START + timedelta(weeks=int(w)) for w in plan.purchases["order_week"]],
-            plan.purchases["quantity"])
+        zip(
+            plan.purchases["sku"],
+            [START + timedelta(weeks=int(w)) for w in plan.purchases["order_week"]],
+            plan.purchases["quantity"],
+            strict=True,
+        )
     )
     assert placed == planned
     # Lead times hold (no noise) and the demand is the plan's: the simulated stock is the projection.
