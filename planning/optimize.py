@@ -157,7 +157,25 @@ def repair_orders(
     _repair_supplier_capacity(problem, packs, later, weights, allow_moves=False)
     # Cuts may have left a PO below its minimum: merge it into a neighbour where budgets allow, else drop it.
     _merge_small_pos(problem, packs, later, keep_budgets=True)
+    _within_bounds(problem, packs)
     _top_up_po_minimums(problem, packs, top_up=False)
+
+
+def _within_bounds(problem: PlanningProblem, packs: dict[OrderSlot, int]) -> None:
+    """Every unlocked order at least its MOQ and at most its pack bound, or nothing, in place.
+
+    A move that only partly fits its target splits an order in two, and either part can fall
+    below the MOQ (or an order's bound can sit below its MOQ); fixed so, the start's LP is
+    infeasible and the MIP starts from nothing (M5, issue 14: weeks with no order at all). Such a
+    part is dropped, not raised: raising would undo what the budget and capacity repairs did.
+    """
+    for slot, count in packs.items():
+        if count <= 0 or slot in problem.locked_units:
+            continue
+        option = problem.options[slot[0]]
+        smallest = max(1, math.ceil(option.moq / option.pack_size - 1e-9))
+        count = min(count, problem.order_pack_bound[slot])
+        packs[slot] = count if count >= smallest else 0
 
 
 MERGE_OFFSETS = (-1, 1, -2, 2)  # weeks to a neighbouring PO a small PO's lines may join, nearest first
@@ -340,7 +358,7 @@ def _move(cash: _BudgetCash, packs: dict[OrderSlot, int], source: OrderSlot, tar
     cash.add(source, cash.units(source, packs[source]), -1.0)
     cash.add(target, cash.units(target, packs[target]), -1.0)
     packs[source], packs[target] = packs[source] - count, packs[target] + count
-    cash.add(source, cash.units(source, 0))
+    cash.add(source, cash.units(source, packs[source]))  # what did not fit stays, and still pays
     cash.add(target, cash.units(target, packs[target]))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import build_model
 from planning.checks import check_plan
@@ -149,3 +151,40 @@ def test_the_repair_never_leaves_a_pack_count_outside_its_bounds() -> None:
     repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
     outside = {slot: n for slot, n in packs.items() if not 0 <= n <= problem.order_pack_bound[slot]}
     assert outside == {}, f"pack counts outside their bounds: {outside} (bounds {dict(problem.order_pack_bound)})"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    demand=st.lists(st.integers(0, 12), min_size=5, max_size=5),
+    moq=st.integers(0, 12),
+    multiple=st.integers(1, 4),
+    po_minimum=st.sampled_from([0, 40, 80, 200]),
+    deposit=st.sampled_from([0.3, 1.0]),
+    limits=st.lists(st.sampled_from([0, 5, 20, 60, 200]), min_size=5, max_size=5),
+    counts=st.lists(st.integers(0, 6), min_size=5, max_size=5),
+)
+def test_the_repair_leaves_every_order_between_its_moq_and_its_bound_or_at_nothing(
+    demand: list[int],
+    moq: int,
+    multiple: int,
+    po_minimum: int,
+    deposit: float,
+    limits: list[int],
+    counts: list[int],
+) -> None:
+    # Issue 14 (M5): a move that only partly fitted split an order, a part fell below the MOQ, and
+    # the start's fixings were infeasible ("trivially infeasible constraint moq[...]"): the MIP then
+    # started from nothing and the week ordered nothing.
+    tables = one_sku(
+        demand,
+        sourcing_options=options(option(lead=1, moq=moq, multiple=multiple)),
+        suppliers=suppliers(supplier(po_minimum=po_minimum, deposit=deposit)),
+        budgets=budgets(*((monday(t), "week", limit, "") for t, limit in enumerate(limits))),
+    )
+    problem = problem_of(tables, config(5))
+    slots = sorted(problem.order_slots, key=lambda s: s[1])
+    packs = dict(zip(slots, counts, strict=False))
+    repair_orders(problem, packs, runs_of(packs), {slot: float(n) for slot, n in packs.items()})
+    for slot, count in packs.items():
+        smallest = max(1, -(-moq // multiple))
+        assert count == 0 or smallest <= count <= problem.order_pack_bound[slot], (slot, count)
