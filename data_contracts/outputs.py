@@ -417,6 +417,30 @@ FORECAST_SERIES = OutputContract(
     ),
 )
 
+FORECAST_QUANTILES = OutputContract(
+    name="forecast_quantiles",
+    title="Forecast quantiles",
+    description=(
+        "One row per SKU x location x channel and k weeks ahead: the forecast total of the next k weeks (week 0 "
+        "to k - 1) and its quantiles, from the backtest's own k-week errors pooled by demand class "
+        "(data_contracts/FORECASTING.md, 'Demand over k weeks'). Empty for an external or baseline forecast."
+    ),
+    key=("sku", "location", "channel", "weeks_ahead"),
+    columns=(
+        _c("sku", STRING, "Stock-keeping unit."),
+        _c("location", STRING, "Location."),
+        _c("channel", STRING, "Channel."),
+        _c("weeks_ahead", INT, "k: the total covers weeks 0 to k - 1 of the plan.", unit="weeks"),
+        _c("demand_class", STRING, "Demand class whose pooled errors shape the quantiles."),
+        _c("units", FLOAT, "Forecast total of the k weeks.", unit="units"),
+        _c("q50", FLOAT, "Median of the k-week total.", unit="units"),
+        _c("q80", FLOAT, "80 % quantile: the total exceeds it one time in five.", unit="units"),
+        _c("q90", FLOAT, "90 % quantile.", unit="units"),
+        _c("q95", FLOAT, "95 % quantile.", unit="units"),
+        _c("q99", FLOAT, "99 % quantile.", unit="units"),
+    ),
+)
+
 PLAN_VS_ACTUAL = OutputContract(
     name="plan_vs_actual",
     title="Plan against actual",
@@ -506,6 +530,7 @@ OUTPUT_CONTRACTS: tuple[OutputContract, ...] = (
     COUPLING_PRICES,
     FORECAST_ACCURACY,
     FORECAST_SERIES,
+    FORECAST_QUANTILES,
     PLAN_VS_ACTUAL,
 )
 OUTPUTS_BY_NAME = {c.name: c for c in OUTPUT_CONTRACTS}

@@ -23,6 +23,7 @@ from planning.checks import check_outputs
 from planning.erp import erp_files
 from planning.errors import PlanCheckError
 from planning.explain import coverage, full_capacity, reasons
+from planning.forecast.spread import quantile_table
 from planning.metrics import budget_usage, cash_by_week, cash_payments, plan_metrics, weeks_of_supply
 from planning.plan_diff import COLUMNS as DIFF_COLUMNS
 from planning.plan_diff import plan_diff
@@ -95,6 +96,13 @@ def _small_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
     forecast_run = run.forecast_run
     accuracy = forecast_run.accuracy[accuracy_columns] if forecast_run else pd.DataFrame(columns=accuracy_columns)
     series = forecast_run.series[series_columns] if forecast_run else pd.DataFrame(columns=series_columns)
+    spread = run.forecast.spread
+    quantile_columns = list(OUTPUTS_BY_NAME["forecast_quantiles"].column_names)
+    quantiles = (
+        quantile_table(run.forecast.frame, spread, spread.weeks)
+        if spread is not None
+        else pd.DataFrame(columns=quantile_columns)
+    )
     return {
         "cost_breakdown": costs,
         "budget_shadow_prices": prices,
@@ -102,6 +110,7 @@ def _small_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         "coupling_prices": coupling,
         "forecast_accuracy": accuracy,
         "forecast_series": series,
+        "forecast_quantiles": quantiles,
     }
 
 

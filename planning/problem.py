@@ -37,6 +37,7 @@ import pandas as pd
 from planning.config import CostConfig, RunConfig
 from planning.forecast import Forecast
 from planning.forecast.service import safety_stock
+from planning.forecast.spread import DemandSpread, spread_safety_stock
 
 StockPoint = tuple[str, str]  # (sku, location)
 DemandKey = tuple[str, str, str, int]  # (sku, location, channel, week)
@@ -547,18 +548,25 @@ def _demand(
     return demand
 
 
+REVIEW_WEEKS = 1  # the plan is rerun every week: protection covers the lead time plus one week
+
+
 def _safety_stock(
     forecast: Forecast,
     targets: Mapping[str, tuple[str, float]],
     lead_times: Mapping[StockPoint, tuple[int, float]],
     horizon: int,
 ) -> dict[tuple[str, str, int], float]:
-    """Weekly safety stock per SKU x location for its service target (``planning.forecast.safety_stock``).
+    """Weekly safety stock per SKU x location for its service target.
 
-    The error spread is the forecast's one-week-ahead error over the channels a location serves,
-    protected over the fastest replenishment (lead time L and its spread) plus one review week:
-    sigma = sqrt((L + 1) sigma_d^2 + d^2 sigma_L^2). A cycle-service-level target takes
-    z(target) sigma; a fill-rate target the k whose normal loss G(k) = (1 - target) d / sigma.
+    The error spread is the forecast's one-week-ahead error over the channels a location serves
+    (sigma_d^2 summed), protected over the fastest replenishment (lead time L and its spread)
+    plus one review week. With the measured k-week error distribution of the forecast engine
+    (``planning.forecast.spread``, k = L + 1) the stock is read from that distribution, of the
+    demand class of the point's largest channel; without it (an external or baseline forecast)
+    weeks are taken as independent, sigma = sqrt((L + 1) sigma_d^2 + d^2 sigma_L^2), and a
+    cycle-service target takes z(target) sigma, a fill-rate target the k whose normal loss
+    G(k) = (1 - target) d / sigma (``planning.forecast.safety_stock``).
     """
     frame = forecast.frame[forecast.frame["week"] < horizon]
     spread = frame.assign(var=frame["units_std"] ** 2)
@@ -571,22 +579,38 @@ def _safety_stock(
     points = list(zip(grouped["sku"].astype(str), grouped["location"].astype(str), strict=True))
     lead = np.array([lead_times.get(p, (0, 0.0))[0] for p in points], dtype=float)
     lead_std = np.array([lead_times.get(p, (0, 0.0))[1] for p in points], dtype=float)
+    units = grouped["units"].to_numpy(float)
+    sigma_d = np.sqrt(grouped["var"].to_numpy(float))
     stock = np.zeros(len(points))
+    measured = forecast.spread
+    point_class = _point_classes(frame, measured) if measured is not None else {}
     for metric in ("cycle_service_level", "fill_rate"):
         mask = np.array([targets[p[0]][0] == metric and targets[p[0]][1] < 1 for p in points], dtype=bool)
         if not mask.any():
             continue
-        target = np.array([targets[p[0]][1] for p in points])[mask]
-        stock[mask] = safety_stock(
-            grouped["units"].to_numpy(float)[mask],
-            np.sqrt(grouped["var"].to_numpy(float))[mask],
-            lead[mask],
-            target,
-            metric,
-            lead_std=lead_std[mask],
-        )
+        target = np.array([targets[p[0]][1] if m else 0.5 for p, m in zip(points, mask, strict=True)])
+        if measured is None:
+            stock[mask] = safety_stock(units[mask], sigma_d[mask], lead[mask], target[mask], metric, lead_std[mask])
+            continue
+        groups: dict[tuple[str, int], list[int]] = {}
+        for i in np.flatnonzero(mask):
+            groups.setdefault((point_class.get(points[i], ""), int(lead[i]) + REVIEW_WEEKS), []).append(int(i))
+        for (demand_class, protection), rows in groups.items():
+            stock[rows] = spread_safety_stock(
+                measured, demand_class, protection, units[rows], sigma_d[rows], target[rows], metric, lead_std[rows]
+            )
     weeks = grouped["week"].astype(int).tolist()
     return {(sku, loc, week): float(v) for (sku, loc), week, v in zip(points, weeks, stock, strict=True) if v > 0}
+
+
+def _point_classes(frame: pd.DataFrame, spread: DemandSpread) -> dict[StockPoint, str]:
+    """Each SKU x location's demand class: that of its channel series with the most forecast units."""
+    totals = frame.groupby(["sku", "location", "channel"])["units"].sum().reset_index()
+    largest = totals.sort_values("units", ascending=False, kind="stable").drop_duplicates(["sku", "location"])
+    return {
+        (str(r.sku), str(r.location)): spread.classes.get((str(r.sku), str(r.location), str(r.channel)), "")
+        for r in largest.itertuples(index=False)
+    }
 
 
 def _order_slots(

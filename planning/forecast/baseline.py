@@ -14,15 +14,22 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from planning.forecast.spread import DemandSpread
+
 FORECAST_COLUMNS = ("sku", "location", "channel", "week", "units", "units_std")
 
 
 @dataclass(frozen=True, slots=True)
 class Forecast:
-    """Weekly forecast rows: sku, location, channel, week (0 = the as-of week), units, units_std."""
+    """Weekly forecast rows: sku, location, channel, week (0 = the as-of week), units, units_std.
+
+    ``spread``: the measured distribution of k-week totals (``planning.forecast.spread``); None
+    where the forecast comes with a weekly spread only (then k weeks are taken as independent).
+    """
 
     frame: pd.DataFrame
     method: str
+    spread: DemandSpread | None = None
 
     def __post_init__(self) -> None:
         missing = set(FORECAST_COLUMNS) - set(self.frame.columns)

@@ -38,6 +38,7 @@ from planning.forecast.history import FloatMatrix, Panel, build_panel
 from planning.forecast.newitems import new_item_forecast
 from planning.forecast.seasonality import event_mask, event_uplift, seasonal_index, week_of_year
 from planning.forecast.settings import ForecastSettings
+from planning.forecast.spread import DemandSpread, cumulative_errors
 
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 PLAIN = ("ses", "ses_fast", "holt_damped", "moving_average", "croston_sba", "tsb")
@@ -174,6 +175,7 @@ class _Backtest:
     choice: npt.NDArray[np.int64]
     one_step: FloatMatrix
     errors: pd.DataFrame
+    cumulative: list[FloatMatrix]  # C_1..C_K of the chosen method (planning.forecast.spread)
 
 
 def _backtest(panel: Panel, calendar: _Calendar, classes: pd.Series, s: ForecastSettings) -> _Backtest:
@@ -199,7 +201,24 @@ def _backtest(panel: Panel, calendar: _Calendar, classes: pd.Series, s: Forecast
     scale = naive_scale(np.where(panel.censored, np.nan, panel.observed), win.evaluation_start)
     errors = series_errors(evaluation, actual[:, ev:], scale)
     one_step = _pick(cubes, choice)[0]
-    return _Backtest(choice, one_step, errors)
+    return _Backtest(choice, one_step, errors, cumulative_errors(_chosen_errors(candidates, choice, actual, win, s)))
+
+
+def _chosen_errors(
+    candidates: Mapping[str, Candidate],
+    choice: npt.NDArray[np.int64],
+    actual: FloatMatrix,
+    win: Windows,
+    s: ForecastSettings,
+) -> FloatMatrix:
+    """y - F of the chosen method at horizons 1..``spread_weeks`` (horizon x series x target week)."""
+    errors = np.full((s.spread_weeks, *actual.shape), np.nan)
+    for k, candidate in enumerate(candidates.values()):  # the order ``choice`` indexes
+        rows = choice == k
+        if rows.any():
+            for h in range(1, s.spread_weeks + 1):
+                errors[h - 1, rows] = actual[rows] - candidate.forecasts(win.cutoff, win.end, h)[rows]
+    return errors
 
 
 def _final_forecast(
@@ -223,8 +242,9 @@ def _final_forecast(
 
 def _established(
     panel: Panel, as_of: date, weeks: int, s: ForecastSettings, events: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Forecast rows, series metadata and backtest errors of the series with enough history."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, DemandSpread]:
+    """Forecast rows, series metadata, backtest errors and the k-week error pools of the series
+    with enough history."""
     t = panel.n_weeks
     n_total = t + weeks
     classes = classify(panel.demand, s.adi_threshold, s.cv2_threshold)
@@ -247,7 +267,8 @@ def _established(
         week=np.tile(np.arange(weeks), len(units)), units=units.ravel(), units_std=np.repeat(std, weeks)
     )
     errors = test.errors.merge(meta[["demand_class"]], left_on="series", right_index=True)
-    return frame, meta, errors
+    spread = DemandSpread.from_errors(test.cumulative, std, classes["demand_class"].to_numpy(str))
+    return frame, meta, errors, spread
 
 
 def forecast_demand(
@@ -278,13 +299,20 @@ def forecast_demand(
     panel = build_panel(tables["demand_history"], as_of, s)
     active = _active_rows(panel, items, s)
     established = active & (panel.started.sum(axis=1) >= s.min_history_weeks)
-    frame, meta, errors = _established(_subset(panel, established), as_of, weeks, s, events)
+    frame, meta, errors, spread = _established(_subset(panel, established), as_of, weeks, s, events)
     young, young_meta = new_item_forecast(_subset(panel, active & ~established), frame, items, as_of, weeks, s)
     gone, gone_meta = _discontinued(_subset(panel, ~active), items, weeks)
     forecast = pd.concat([frame, young, gone], ignore_index=True)[list(FORECAST_COLUMNS)]
     series = pd.concat([meta, young_meta, gone_meta], ignore_index=True)
+    classes = dict(
+        zip(
+            zip(series["sku"].astype(str), series["location"].astype(str), series["channel"].astype(str), strict=True),
+            series["demand_class"].astype(str),
+            strict=True,
+        )
+    )
     return ForecastRun(
-        forecast=Forecast(frame=forecast, method="engine"),
+        forecast=Forecast(frame=forecast, method="engine", spread=spread.with_classes(classes)),
         series=series,
         accuracy=accuracy_table(errors),
         errors=errors,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from planning.forecast.baseline import FORECAST_COLUMNS, Forecast, external_forecast
 from planning.forecast.settings import ForecastSettings
+from planning.forecast.spread import INDEPENDENT
 
 KEYS = ["sku", "location", "channel", "week"]
 
@@ -44,4 +45,8 @@ def overlay_external(
     kept = built_in.frame.merge(given[KEYS], on=KEYS, how="left", indicator=True)
     kept = kept[kept["_merge"] == "left_only"][list(FORECAST_COLUMNS)]
     frame = pd.concat([kept, given], ignore_index=True).sort_values(KEYS, ignore_index=True)
-    return Forecast(frame=frame, method=f"{built_in.method}+external")
+    spread = built_in.spread
+    if spread is not None:  # the external rows' spread was not measured here: their weeks count as independent
+        replaced = set(zip(*(given[k].astype(str) for k in KEYS[:3]), strict=True))
+        spread = spread.with_classes({**spread.classes, **dict.fromkeys(replaced, INDEPENDENT)})
+    return Forecast(frame=frame, method=f"{built_in.method}+external", spread=spread)

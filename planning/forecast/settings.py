@@ -28,6 +28,12 @@ class ForecastSettings(BaseModel):
         "selection_weeks before them, so the table measures the choice out of sample.",
     )
     backtest_horizon: PositiveInt = Field(4, description="Forecast steps (weeks ahead) scored at every origin.")
+    spread_weeks: PositiveInt = Field(
+        13,
+        description="Longest k-week demand total whose error distribution is measured from the backtest's cumulative "
+        "errors (the quantiles published and the safety stock's protection interval; longer intervals scale by "
+        "sqrt(k / K)): planning/forecast/spread.py.",
+    )
     moving_average_weeks: PositiveInt = Field(8, description="Window of the moving-average baseline and candidate.")
     error_window_weeks: PositiveInt = Field(
         26, description="Recent weeks whose one-step errors give units_std (the safety-stock error spread)."

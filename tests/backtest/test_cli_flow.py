@@ -126,3 +126,39 @@ def test_python_m_flows_backtest_takes_the_flow_parameters() -> None:
     )
     assert (args.command, args.config, args.inputs, args.outputs, args.weeks) == ("backtest", "b.yaml", "in", "out", 4)
     assert args.start.isoformat() == "2026-03-02"
+
+
+ONLINE_RETAIL = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "online_retail"
+
+
+@pytest.mark.skipif(not ONLINE_RETAIL.is_dir(), reason="the Online Retail extract is not on this machine")
+def test_cli_prepares_online_retail_re_supplied_and_publishes_the_clairvoyant(tmp_path: Path) -> None:
+    inputs, outputs = tmp_path / "inputs", tmp_path / "outputs"
+    config = tmp_path / "backtest.yaml"
+    config.write_text(
+        """
+horizon: {weeks: 10, frozen_weeks: 1}
+costs: {currency: GBP}
+solver: {time_limit_s: 10, backstop_s: 2, threads: 1}
+backtest:
+  start: 2011-09-05
+  weeks: 3
+  policies: [reorder_point, clairvoyant]
+  clairvoyant_time_limit_s: 30
+  supply: {lead_time_weeks: [2, 2], moq_weeks_of_demand: 1.0, budget_tightness: 2.0}
+"""
+    )
+    args = ["backtest", "--config", str(config), "--inputs", str(inputs), "--outputs", str(outputs)]
+    assert main([*args, "--prepare", "online_retail", "--no-tuning"]) == EXIT_OK
+    # The written inputs carry the configured supply side.
+    options = pd.read_csv(inputs / "sourcing_options.csv")
+    assert set(options["lead_time_weeks"]) == {2.0}
+    assert ((options["moq"] % options["order_multiple"]) == 0).all()
+    run = next((outputs / "backtests" / "start=2011-09-05").glob("run=*"))
+    outcomes = pd.read_parquet(run / "outcomes.parquet")
+    assert list(outcomes["policy"]) == ["clairvoyant", "reorder_point"]
+    points = pd.read_parquet(run / "frontier.parquet").set_index("policy")
+    assert points.loc["clairvoyant", "cost_above_clairvoyant"] == 0.0
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["clairvoyant_solve"]["status"] in {"optimal", "time_limit_with_plan", "limit_with_plan"}
+    assert b"clairvoyant" in (run / "report.html").read_bytes()
