@@ -34,6 +34,7 @@ from scipy.special import ndtri  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from planning.backtest.replay import typed_tables  # noqa: E402
 from planning.forecast import ForecastSettings, forecast_demand, safety_stock  # noqa: E402
 from planning.forecast.baseline import weekly_history  # noqa: E402
 from planning.forecast.spread import QUANTILE_COLUMNS, QUANTILE_LEVELS, quantile_table, spread_safety_stock  # noqa: E402
@@ -51,9 +52,10 @@ STEP_WEEKS = {"m5": 6, "online_retail": 3}
 
 
 def load(dataset: str, as_of: date | None) -> dict[str, pd.DataFrame]:
+    """The data set's tables as a weekly run reads them (typed by their contracts)."""
     if dataset == "m5":
-        return load_m5_tables(DATASETS / "m5_subset", as_of=as_of)
-    return load_online_retail_tables(DATASETS / "online_retail", as_of=as_of)
+        return typed_tables(load_m5_tables(DATASETS / "m5_subset", as_of=as_of))
+    return typed_tables(load_online_retail_tables(DATASETS / "online_retail", as_of=as_of))
 
 
 def actual_totals(history: pd.DataFrame, as_of: date) -> pd.DataFrame:
