@@ -14,6 +14,10 @@ service target of every SKU (every row of ``service_targets`` and ``service.defa
 set to it); every planner and rule run is a point of the service-cost frontier
 (``planning.backtest.frontier``), published with the comparison of the planner against each
 rule at the same fill rate.
+
+With ``clairvoyant`` among the policies, the model is also solved once over the whole window
+with the actual demand (``planning.backtest.clairvoyant``) and executed as planned: the limit
+each point's cost is compared with (``cost_above_clairvoyant``).
 """
 
 from __future__ import annotations
